@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { cornerInclude, loadPdk, type Pdk } from '../pdk/index.js';
+import { ConfigError } from '../util/errors.js';
+import { canonicalJson, sha256 } from '../util/hash.js';
+import { formatSi, parseSi } from '../util/si.js';
+import { parseOrThrow } from '../util/zod.js';
+import { CELLS, cellGroups, type CellName } from './cells.js';
+
+const length = z.union([z.string(), z.number().positive()]);
+const size = (w: string, l: string) => z.object({ w: length.default(w), l: length.default(l) }).prefault({});
+
+/**
+ * The design: everything that decides the circuit and its die. Sizes accept SPICE
+ * suffixes ("2.7u"). Defaults are the reference cells of shared/design/circuits.md.
+ */
+export const designSchema = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('default'),
+  pdk: z.string().default('gf180mcu'),
+  corner: z.string().default('tt'),
+  /** Supply voltage, V; default: the PDK's default supply. */
+  vdd: z.number().positive().optional(),
+  temperature: z.number().default(27),
+  soma: z.object({ n: size('2.7u', '0.45u'), p: size('2.7u', '0.45u') }).strict().prefault({}),
+  synapse: z
+    .object({
+      sign: size('0.45u', '0.45u'),
+      src: size('0.27u', '0.54u'),
+      snk: size('0.27u', '0.54u'),
+      bit: size('0.45u', '0.45u'),
+    })
+    .strict()
+    .prefault({}),
+  mismatch: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** Override the PDK's A_VT for every device (e.g. 3.3 to reproduce the seed's study), mV*um. */
+      avt_mv_um: z.number().nonnegative().optional(),
+      /** Override the PDK's A_beta for every device, %*um. */
+      abeta_pct_um: z.number().nonnegative().optional(),
+      /** Die-to-die threshold shift (one draw per die and device type), sigma in mV. */
+      global_sigma_mv: z
+        .object({ nfet: z.number().nonnegative().default(0), pfet: z.number().nonnegative().default(0) })
+        .prefault({}),
+    })
+    .strict()
+    .prefault({}),
+  /** Die seed: with the design it fixes every mismatch draw. */
+  seed: z.number().int().nonnegative().default(1),
+}).strict();
+
+export type DesignInput = z.input<typeof designSchema>;
+export type DesignConfig = z.output<typeof designSchema>;
+
+export interface DeviceSize {
+  w: number;
+  l: number;
+}
+
+/** A design checked against its PDK, with sizes in metres. */
+export interface Design {
+  config: DesignConfig;
+  pdk: Pdk;
+  vdd: number;
+  modelInclude: string;
+  sizes: Record<CellName, Record<string, DeviceSize>>;
+  /** Hash of everything but the seed: equal designs on different dies share it. */
+  hash: string;
+}
+
+/** Validates a raw design (from a file or built by the CLI) and resolves it against its PDK. */
+export function resolveDesign(input: unknown, source = 'design'): Design {
+  const config = parseOrThrow(designSchema, input ?? {}, source);
+  const pdk = loadPdk(config.pdk);
+  const modelInclude = cornerInclude(pdk, config.corner);
+  const vdd = config.vdd ?? pdk.supply.default;
+  if (vdd > pdk.supply.max) throw new ConfigError(`${source}: vdd ${vdd} V exceeds the ${pdk.name} maximum ${pdk.supply.max} V`);
+  const sizes = {} as Design['sizes'];
+  for (const cell of Object.keys(CELLS) as CellName[]) {
+    sizes[cell] = {};
+    const groups = config[cell] as Record<string, { w: string | number; l: string | number }>;
+    for (const g of cellGroups(cell)) {
+      const types = new Set(CELLS[cell].filter((d) => d.group === g).map((d) => d.type));
+      const w = parseSi(groups[g].w, `${source}: ${cell}.${g}.w`);
+      const l = parseSi(groups[g].l, `${source}: ${cell}.${g}.l`);
+      for (const t of types) {
+        const dev = pdk.devices[t];
+        if (w < dev.minW * (1 - 1e-9))
+          throw new ConfigError(`${source}: ${cell}.${g}.w = ${formatSi(w)} is below the ${pdk.name} ${t} minimum ${formatSi(dev.minW)}`);
+        if (l < dev.minL * (1 - 1e-9))
+          throw new ConfigError(`${source}: ${cell}.${g}.l = ${formatSi(l)} is below the ${pdk.name} ${t} minimum ${formatSi(dev.minL)}`);
+      }
+      sizes[cell][g] = { w, l };
+    }
+  }
+  const { seed: _seed, ...rest } = config;
+  const hash = sha256(canonicalJson({ ...rest, vdd, sizes })).slice(0, 16);
+  return { config, pdk, vdd, modelInclude, sizes, hash };
+}

@@ -1,0 +1,65 @@
+import { CELLS, type CellName, type Design } from '../design/index.js';
+import { drawInstance, type InstanceMismatch } from '../mismatch/index.js';
+import { formatNumber, formatSi } from '../util/si.js';
+import { GENERATOR_VERSION } from '../util/version.js';
+
+/** Solver options written into every testbench; tight tolerances because signals are nA. */
+export interface SimOptions {
+  gmin: number;
+  abstol: number;
+  reltol: number;
+  vntol: number;
+}
+
+export const DEFAULT_OPTIONS: SimOptions = { gmin: 1e-15, abstol: 1e-15, reltol: 1e-6, vntol: 1e-9 };
+
+export function optionsLine(o: SimOptions): string {
+  return `gmin=${formatNumber(o.gmin)} abstol=${formatNumber(o.abstol)} reltol=${formatNumber(o.reltol)} vntol=${formatNumber(o.vntol)}`;
+}
+
+/** Header and preamble fields shared by every generated file. */
+export function commonData(design: Design, seed: number, title: string, options: SimOptions = DEFAULT_OPTIONS) {
+  const mm = design.config.mismatch;
+  const avt = (t: 'nfet' | 'pfet') => formatNumber(mm.avt_mv_um ?? design.pdk.devices[t].avt * 1e9);
+  return {
+    title,
+    version: GENERATOR_VERSION,
+    design: design.config.name,
+    designHash: design.hash,
+    pdk: design.pdk.name,
+    corner: design.config.corner,
+    modelInclude: design.modelInclude,
+    vdd: formatNumber(design.vdd),
+    temperature: formatNumber(design.config.temperature),
+    seed,
+    mismatch: mm.enabled ? `on (Pelgrom, A_VT nfet ${avt('nfet')} / pfet ${avt('pfet')} mV*um)` : 'off (nominal devices)',
+    options: optionsLine(options),
+    ...cellData(design),
+  };
+}
+
+/** Device rows of each cell (model, size, multiplier) for the subcircuit templates. */
+function cellData(design: Design) {
+  const rows = (cell: CellName) =>
+    Object.fromEntries(
+      CELLS[cell].map((d) => {
+        const s = design.sizes[cell][d.group];
+        return [d.name, { name: d.name, role: d.role, model: design.pdk.devices[d.type].model, w: formatSi(s.w), l: formatSi(s.l), m: d.m }];
+      }),
+    );
+  const nominal = (cell: CellName) => CELLS[cell].map((d) => ({ name: d.name, dvt: '0', mu: '1' }));
+  return {
+    somaCell: { dev: rows('soma'), nominal: nominal('soma') },
+    synapseCell: { dev: rows('synapse'), nominal: nominal('synapse') },
+  };
+}
+
+/** The per-device parameter rows of one instance, formatted for the netlist. */
+export function instanceParams(cell: CellName, mm: InstanceMismatch) {
+  return CELLS[cell].map((d) => ({ name: d.name, dvt: formatNumber(mm[d.name].dvt), mu: formatNumber(mm[d.name].mu) }));
+}
+
+/** Draws an instance and formats it. */
+export function instanceData(design: Design, seed: number, cell: CellName, path: string) {
+  return { path, devices: instanceParams(cell, drawInstance(design, seed, cell, path)) };
+}

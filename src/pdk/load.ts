@@ -1,0 +1,85 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { ConfigError } from '../util/errors.js';
+import { packageRoot } from '../util/paths.js';
+import { parseSi } from '../util/si.js';
+import { parseOrThrow } from '../util/zod.js';
+import { pdkDescriptorSchema, type DeviceType, type Pdk, type PdkDescriptorFile } from './descriptor.js';
+
+/** The folder of bundled descriptors. */
+export function pdkModelsDir(): string {
+  return join(packageRoot(), 'pdk-models');
+}
+
+/** Names of the bundled PDKs. */
+export function listPdks(): string[] {
+  return readdirSync(pdkModelsDir())
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+/**
+ * Loads a PDK by bundled name ("gf180mcu") or by a path to a descriptor file.
+ * Unknown names list the known ones.
+ */
+export function loadPdk(nameOrPath: string): Pdk {
+  const byPath = nameOrPath.endsWith('.json') || nameOrPath.includes('/');
+  const file = byPath ? resolve(nameOrPath) : join(pdkModelsDir(), `${nameOrPath}.json`);
+  if (!existsSync(file)) {
+    if (byPath) throw new ConfigError(`PDK descriptor not found: ${file}`);
+    throw new ConfigError(`unknown PDK "${nameOrPath}" (known: ${listPdks().join(', ')}; or give a path to a descriptor .json)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`PDK descriptor ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const d = parseOrThrow(pdkDescriptorSchema, raw, `PDK descriptor ${file}`);
+  return resolveDescriptor(d, file);
+}
+
+function resolveDescriptor(d: PdkDescriptorFile, file: string): Pdk {
+  const device = (type: DeviceType) => {
+    const x = d.devices[type];
+    return {
+      type,
+      model: x.model,
+      minW: parseSi(x.min_w, `${file}: devices.${type}.min_w`),
+      minL: parseSi(x.min_l, `${file}: devices.${type}.min_l`),
+      avt: x.avt_mv_um * 1e-3 * 1e-6,
+      abeta: x.abeta_pct_um * 1e-2 * 1e-6,
+    };
+  };
+  return {
+    name: d.name,
+    description: d.description,
+    descriptorPath: file,
+    supply: d.supply,
+    devices: { nfet: device('nfet'), pfet: device('pfet') },
+    corners: d.corners,
+    models: d.models,
+  };
+}
+
+/** The include file for a corner; unknown corners list the known ones. */
+export function cornerInclude(pdk: Pdk, corner: string): string {
+  const f = pdk.corners[corner];
+  if (!f) throw new ConfigError(`unknown corner "${corner}" for PDK ${pdk.name} (known: ${Object.keys(pdk.corners).join(', ')})`);
+  return f;
+}
+
+/**
+ * For descriptors whose models live on disk: the directory, absolute or under $PDK_ROOT.
+ * Undefined for models bundled in the wasm engine.
+ */
+export function modelDirOnDisk(pdk: Pdk): string | undefined {
+  if (pdk.models.source !== 'path') return undefined;
+  const p = pdk.models.path;
+  if (!p) throw new ConfigError(`${pdk.descriptorPath}: models.path is required when models.source is "path"`);
+  if (isAbsolute(p)) return p;
+  const root = process.env.PDK_ROOT;
+  if (!root) throw new ConfigError(`${pdk.descriptorPath}: models.path "${p}" is relative, so PDK_ROOT must be set`);
+  return join(root, p);
+}

@@ -1,0 +1,8 @@
+export type { Engine, EngineName, EngineOptions, SimJob, SimResult } from './types.js';
+export { createEngine, ENGINES, type CreateEngineOptions } from './create.js';
+export { WasmEngine, eecircuitVersion } from './wasm.js';
+export { NativeEngine, ngspiceVersion } from './native.js';
+export { CachedEngine, cacheRoot, type CacheStats } from './cache.js';
+export { exportModels, nativeModelDir } from './models.js';
+export { parseRaw } from './raw.js';
+export { readResultsCsv, writeResultsCsv } from './csv.js';

@@ -1,0 +1,121 @@
+import { execa } from 'execa';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CodesignError, NetlistError, SimTimeoutError, SimulatorMissingError } from '../util/errors.js';
+import { sha256 } from '../util/hash.js';
+import { countAnalyses, diagnose, saveFailedNetlist } from './diagnose.js';
+import { parseRaw } from './raw.js';
+import type { Engine, EngineOptions, SimJob, SimResult } from './types.js';
+
+export interface NativeEngineOptions extends EngineOptions {
+  /** Directory holding the model files the netlists `.include` (it is the working directory). */
+  modelDir: string;
+  /** The model files, for the cache identity. */
+  modelFiles: string[];
+  /** The ngspice binary; default $NGSPICE or "ngspice" on PATH. */
+  binary?: string;
+}
+
+const INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install -y ngspice) or set NGSPICE to its path, or use --engine wasm';
+
+/** Version line of the native ngspice, or a typed error if it is not installed. */
+export async function ngspiceVersion(binary = process.env.NGSPICE ?? 'ngspice'): Promise<string> {
+  try {
+    const r = await execa(binary, ['-v'], { reject: false, timeout: 10_000, stdin: 'ignore' });
+    const line = `${r.stdout}\n${r.stderr}`.split('\n').find((l) => /ngspice-\d+/i.test(l));
+    if (!line) throw new SimulatorMissingError(binary, `"${binary} -v" did not print an ngspice version; ${INSTALL_HINT}`);
+    return /ngspice-[\w.+-]+/i.exec(line)![0];
+  } catch (e) {
+    if (e instanceof CodesignError) throw e;
+    throw new SimulatorMissingError(binary, INSTALL_HINT);
+  }
+}
+
+/** A small counting semaphore: at most `n` native processes at once. */
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    return () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+/** Native ngspice in batch mode (`ngspice -b -r out.raw deck.cir`), one process per run. */
+export class NativeEngine implements Engine {
+  readonly name = 'ngspice' as const;
+  readonly concurrency: number;
+  private readonly sem: Semaphore;
+  private readonly binary: string;
+  private readonly timeoutMs: number;
+  private id?: Promise<string>;
+
+  constructor(private readonly opts: NativeEngineOptions) {
+    this.concurrency = Math.max(1, opts.workers ?? availableParallelism());
+    this.sem = new Semaphore(this.concurrency);
+    this.binary = opts.binary ?? process.env.NGSPICE ?? 'ngspice';
+    this.timeoutMs = opts.timeoutMs ?? 300_000;
+  }
+
+  identity(): Promise<string> {
+    this.id ??= ngspiceVersion(this.binary).then((v) => {
+      const digest = sha256(...this.opts.modelFiles.flatMap((f) => [f, readFileSync(join(this.opts.modelDir, f))])).slice(0, 12);
+      return `ngspice/${v}/${digest}`;
+    });
+    return this.id;
+  }
+
+  async run(job: SimJob): Promise<SimResult> {
+    const engine = await this.identity();
+    const failDir = this.opts.failDir;
+    if (countAnalyses(job.netlist) !== 1) {
+      throw new NetlistError(`a deck must hold exactly one analysis line (found ${countAnalyses(job.netlist)})`, {
+        netlistPath: saveFailedNetlist(job, failDir),
+      });
+    }
+    const timeoutMs = job.timeoutMs ?? this.timeoutMs;
+    const release = await this.sem.acquire();
+    const dir = await mkdtemp(join(tmpdir(), 'codesign-ngspice-'));
+    try {
+      const deck = join(dir, 'deck.cir');
+      const raw = join(dir, 'out.raw');
+      await writeFile(deck, job.netlist);
+      const t0 = performance.now();
+      const r = await execa(this.binary, ['-b', '-r', raw, deck], {
+        cwd: this.opts.modelDir,
+        reject: false,
+        timeout: timeoutMs,
+        stdin: 'ignore',
+        env: { SPICE_ASCIIRAWFILE: '0' },
+      });
+      const elapsedMs = performance.now() - t0;
+      if (r.timedOut) throw new SimTimeoutError(timeoutMs, { netlistPath: saveFailedNetlist(job, failDir) });
+      if ((r as { code?: string }).code === 'ENOENT') throw new SimulatorMissingError(this.binary, INSTALL_HINT);
+      const messages = `${r.stderr}\n${r.stdout}`.split('\n');
+      const err = diagnose(messages, job, failDir);
+      if (err) throw err;
+      let buf: Buffer;
+      try {
+        buf = await readFile(raw);
+      } catch {
+        throw new NetlistError(messages.filter((m) => m.trim()).slice(-3).join(' | ') || `ngspice exited with ${r.exitCode} and wrote no output`, {
+          netlistPath: saveFailedNetlist(job, failDir),
+        });
+      }
+      const plot = parseRaw(buf);
+      return { scale: plot.names[0], names: plot.names, vectors: plot.vectors, points: plot.points, engine, cached: false, elapsedMs };
+    } finally {
+      release();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,45 @@
+/** One simulation: a complete netlist deck (exactly one analysis) and how to name it in errors. */
+export interface SimJob {
+  netlist: string;
+  /** Short name for messages and saved failing netlists (e.g. "soma-dc"). */
+  label?: string;
+  /** Where the netlist already lives on disk, if it does: errors name this file. */
+  path?: string;
+  /** Per-run limit; the engine's default applies when absent. */
+  timeoutMs?: number;
+}
+
+/** Named vectors of one analysis, lower-case names as ngspice writes them (`v(out)`, `i(vdd)`). */
+export interface SimResult {
+  /** Name of the independent variable (sweep, time), the first vector. */
+  scale: string;
+  names: string[];
+  vectors: Record<string, Float64Array>;
+  points: number;
+  /** Engine identity that produced it (name, version, model digest). */
+  engine: string;
+  cached: boolean;
+  elapsedMs: number;
+}
+
+export type EngineName = 'wasm' | 'ngspice';
+
+/** Netlist text in, named vectors out. Both engines run the same text with the same model files. */
+export interface Engine {
+  readonly name: EngineName;
+  /** Stable identity for caching: engine, simulator version, model files digest. */
+  identity(): Promise<string>;
+  run(job: SimJob): Promise<SimResult>;
+  /** Parallel runs this engine executes at once. */
+  readonly concurrency: number;
+  close(): Promise<void>;
+}
+
+export interface EngineOptions {
+  /** Default per-run timeout, ms. */
+  timeoutMs?: number;
+  /** Parallel runs (wasm: worker threads, native: processes); default: all cores. */
+  workers?: number;
+  /** Where netlists of failed runs are saved. */
+  failDir?: string;
+}

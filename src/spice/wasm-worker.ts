@@ -1,0 +1,75 @@
+/**
+ * One warm eecircuit-engine (ngspice compiled to WebAssembly) per worker thread.
+ * Messages: { id, type: 'run', netlist } -> { id, ok, raw|messages }; { id, type: 'read', files }.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+// The engine prints simulator stderr with console.error; keep it out of the user's terminal.
+const messages: string[] = [];
+console.error = (...a: unknown[]) => void messages.push(a.map(String).join(' '));
+console.info = () => {};
+console.log = () => {};
+
+const { Simulation } = await import('eecircuit-engine');
+const sim = new Simulation();
+await sim.start();
+type Fs = {
+  writeFile(p: string, d: string | Uint8Array): void;
+  readFile(p: string, o?: { encoding: 'utf8' }): string | Uint8Array;
+  unlink(p: string): void;
+};
+const fs = (sim.__getSpiceModuleForTests() as { FS: Fs }).FS;
+for (const f of (workerData?.files ?? []) as { name: string; content: string }[]) fs.writeFile('/' + f.name, f.content);
+const internal = sim as unknown as { continuePromiseResolve: unknown };
+
+/**
+ * Runs one deck. The engine resolves only when it finds an output file; on a failed run
+ * it writes none and never resolves, so we also watch for its loop to go back to waiting.
+ */
+async function run(netlist: string) {
+  try {
+    fs.unlink('/out.raw');
+  } catch {
+    /* no previous output */
+  }
+  messages.length = 0;
+  sim.setNetList(netlist);
+  let done = false;
+  const result = sim.runSim().then((r) => {
+    done = true;
+    return r;
+  });
+  const stalled = new Promise<null>((resolve) => {
+    const poll = () => {
+      if (done) return;
+      if (internal.continuePromiseResolve !== null) return resolve(null);
+      setTimeout(poll, 2);
+    };
+    setTimeout(poll, 2);
+  });
+  const r = await Promise.race([result, stalled]);
+  let raw: Uint8Array | undefined;
+  if (r && r.numVariables > 0) {
+    try {
+      raw = fs.readFile('/out.raw') as Uint8Array;
+    } catch {
+      raw = undefined;
+    }
+  }
+  return { raw, messages: [...sim.getError(), ...messages] };
+}
+
+parentPort!.on('message', async (m: { id: number; type: 'run' | 'read'; netlist?: string; files?: string[] }) => {
+  try {
+    if (m.type === 'read') {
+      const out = m.files!.map((name) => ({ name, content: fs.readFile('/' + name, { encoding: 'utf8' }) as string }));
+      parentPort!.postMessage({ id: m.id, ok: true, files: out });
+      return;
+    }
+    const { raw, messages: msgs } = await run(m.netlist!);
+    parentPort!.postMessage({ id: m.id, ok: true, raw, messages: msgs }, raw ? [raw.buffer as ArrayBuffer] : []);
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, ok: false, error: String((e as Error)?.message ?? e) });
+  }
+});
+parentPort!.postMessage({ ready: true });
