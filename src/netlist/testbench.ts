@@ -20,11 +20,9 @@ export interface SomaTestbenchOptions {
   options?: SimOptions;
 }
 
-/** A generated netlist and the vectors a caller reads from its results. */
+/** A generated netlist; the swept input is the results' scale (first vector). */
 export interface Testbench {
   text: string;
-  /** Name of the swept variable in the results. */
-  scale: string;
 }
 
 export interface SomaTestbench extends Testbench {
@@ -56,7 +54,7 @@ export function somaTestbench(design: Design, seed: number, opts: SomaTestbenchO
     sweep: fmtSweep(sweep),
     saves: outputs.join(' '),
   });
-  return { text, scale: 'i(i-sweep)', outputs, paths: instances.map((i) => i.path) };
+  return { text, outputs, paths: instances.map((i) => i.path) };
 }
 
 export interface SynapseTestbenchOptions {
@@ -106,5 +104,5 @@ export function synapseTestbench(design: Design, seed: number, opts: SynapseTest
     sweep: fmtSweep(sweep),
     saves: vectors.flatMap((v) => [v.out, v.src, v.snk]).join(' '),
   });
-  return { text, scale: 'i(isweep)', codes, vectors };
+  return { text, codes, vectors };
 }

@@ -1,0 +1,156 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { measureSomas, measureSynapses } from '../characterize/index.js';
+import { CELLS, type CellName } from '../design/index.js';
+import { somaTestbench, synapseTestbench } from '../netlist/index.js';
+import { listPdks, loadPdk } from '../pdk/index.js';
+import { createEngine, exportModels, writeResultsCsv, type Engine } from '../spice/index.js';
+import { ConfigError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { formatSi } from '../util/si.js';
+import { designFromArgs, type DesignArgs } from './design-args.js';
+
+const out = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");
+const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
+
+/** A plain text table, columns padded to their widest cell. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export interface NetlistArgs extends DesignArgs {
+  cell: CellName;
+  instances?: number;
+  codes?: number[];
+  output?: string;
+  json?: boolean;
+}
+
+export async function netlistCommand(a: NetlistArgs): Promise<void> {
+  const design = designFromArgs(a, a.cell);
+  const seed = design.config.seed;
+  if (a.codes?.some((c) => !Number.isInteger(c))) throw new ConfigError(`--codes: expected integers in -7..7, got ${a.codes.join(' ')}`);
+  const text = a.cell === 'soma' ? somaTestbench(design, seed, { instances: a.instances }).text : synapseTestbench(design, seed, { codes: a.codes }).text;
+  if (a.output) await writeFileAtomic(resolve(a.output), text);
+  const summary = {
+    cell: a.cell,
+    path: a.output ? resolve(a.output) : undefined,
+    design_hash: design.hash,
+    seed,
+    pdk: design.pdk.name,
+    corner: design.config.corner,
+    transistors_per_cell: CELLS[a.cell].length,
+    bytes: Buffer.byteLength(text),
+  };
+  if (a.json) json(a.output ? summary : { ...summary, netlist: text });
+  else if (a.output) out(`wrote ${summary.path} (${a.cell}, ${design.pdk.name} ${design.config.corner}, seed ${seed}, design ${design.hash})`);
+  else out(text);
+}
+
+async function withEngine<T>(name: string, pdkName: string | undefined, opts: { cache?: boolean; timeoutMs?: number }, f: (e: Engine) => Promise<T>): Promise<T> {
+  const engine = await createEngine(name, loadPdk(pdkName ?? 'gf180mcu'), opts);
+  try {
+    return await f(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+export interface SimulateArgs {
+  netlist: string;
+  engine: string;
+  pdk?: string;
+  output?: string;
+  json?: boolean;
+  timeout?: number;
+  cache?: boolean;
+}
+
+export async function simulateCommand(a: SimulateArgs): Promise<void> {
+  const path = resolve(a.netlist);
+  if (!existsSync(path)) throw new ConfigError(`netlist not found: ${path}`);
+  const netlist = await readFile(path, 'utf8');
+  if (a.timeout !== undefined && !(a.timeout > 0)) throw new ConfigError('--timeout: expected a positive number of seconds');
+  const r = await withEngine(a.engine, a.pdk, { cache: a.cache, timeoutMs: a.timeout ? a.timeout * 1000 : undefined }, (e) =>
+    e.run({ netlist, path, label: 'simulate' }),
+  );
+  if (a.output) await writeResultsCsv(resolve(a.output), r);
+  if (a.json) {
+    json({ engine: r.engine, cached: r.cached, elapsed_ms: r.elapsedMs, points: r.points, scale: r.scale, output: a.output ? resolve(a.output) : undefined, vectors: Object.fromEntries(r.names.map((n) => [n, Array.from(r.vectors[n])])) });
+    return;
+  }
+  const rows = r.names.map((n) => {
+    const v = r.vectors[n];
+    return [n, formatSi(Math.min(...v), 4), formatSi(Math.max(...v), 4), formatSi(v[v.length - 1], 4)];
+  });
+  out(`${r.engine}: ${r.points} point(s), ${r.cached ? 'from cache' : `${(r.elapsedMs / 1000).toFixed(2)} s`}${a.output ? `, written to ${resolve(a.output)}` : ''}`);
+  out(table(['vector', 'min', 'max', 'last'], rows));
+}
+
+export async function pdkListCommand(a: { json?: boolean }): Promise<void> {
+  const pdks = listPdks().map((n) => loadPdk(n));
+  if (a.json) {
+    json(pdks.map((p) => ({ name: p.name, description: p.description, corners: Object.keys(p.corners), supply: p.supply, devices: p.devices })));
+    return;
+  }
+  out(
+    table(
+      ['pdk', 'corners', 'nfet', 'pfet', 'A_VT n/p (mV*um)', 'description'],
+      pdks.map((p) => [
+        p.name,
+        Object.keys(p.corners).join(','),
+        `${p.devices.nfet.model} >= ${formatSi(p.devices.nfet.minW)}/${formatSi(p.devices.nfet.minL)}`,
+        `${p.devices.pfet.model} >= ${formatSi(p.devices.pfet.minW)}/${formatSi(p.devices.pfet.minL)}`,
+        `${+(p.devices.nfet.avt * 1e9).toFixed(3)}/${+(p.devices.pfet.avt * 1e9).toFixed(3)}`,
+        p.description,
+      ]),
+    ),
+  );
+}
+
+export async function pdkExportCommand(a: { dir: string; pdk?: string; json?: boolean }): Promise<void> {
+  const pdk = loadPdk(a.pdk ?? 'gf180mcu');
+  const files = await exportModels(pdk, a.dir);
+  if (a.json) json({ pdk: pdk.name, files });
+  else out(`exported ${files.length} model files of ${pdk.name} to ${resolve(a.dir)}:\n${files.map((f) => `  ${f}`).join('\n')}\nnative ngspice: run netlists with that directory as the working directory (their .include names are relative).`);
+}
+
+export interface DemoArgs extends DesignArgs {
+  engine: string;
+  instances: number;
+  json?: boolean;
+  cache?: boolean;
+}
+
+/** The main job until the full flow lands: simulate the cells of one die and show what they compute. */
+export async function demoCommand(a: DemoArgs): Promise<void> {
+  const t0 = Date.now();
+  const design = designFromArgs(a);
+  const seed = design.config.seed;
+  const { somas, synapses } = await withEngine(a.engine, design.config.pdk, { cache: a.cache }, async (e) => {
+    const [somas, synapses] = await Promise.all([measureSomas(e, design, seed, { instances: a.instances }), measureSynapses(e, design, seed)]);
+    return { somas, synapses };
+  });
+  const at = (xs: number[], ys: number[], x: number) => ys[xs.findIndex((v) => Math.abs(v - x) < 1e-12)];
+  const result = {
+    design: design.config.name,
+    design_hash: design.hash,
+    pdk: design.pdk.name,
+    corner: design.config.corner,
+    die_seed: seed,
+    engine: a.engine,
+    somas: somas.map((s) => ({ path: s.path, gain: s.gain, threshold_a: s.threshold, r2: s.r2, out_at_40na: at(s.input, s.output, 40e-9) })),
+    synapses: synapses.map((s) => ({ code: s.code, out_at_40na: at(s.input, s.output, 40e-9) })),
+    elapsed_s: (Date.now() - t0) / 1000,
+  };
+  if (a.json) return json(result);
+  out(`codesign: cells of die ${seed} (${design.pdk.name} ${design.config.corner}, vdd ${design.vdd} V, design ${design.hash}), engine ${a.engine}\n`);
+  out('Soma: out = a * max(0, I_in - t), fitted on the active region of a DC sweep');
+  out(table(['instance', 'gain a', 'threshold t', 'R^2', 'out @ 40 nA'], result.somas.map((s) => [s.path, s.gain.toFixed(3), formatSi(s.threshold_a, 3) + 'A', s.r2.toFixed(5), formatSi(s.out_at_40na, 4) + 'A'])));
+  out('\nSynapse: current into the target at 40 nA presynaptic input, per weight code');
+  out(table(['code', 'I(out) @ 40 nA'], result.synapses.map((s) => [s.code, formatSi(s.out_at_40na, 4) + 'A'])));
+  out(`\ndone in ${result.elapsed_s.toFixed(1)} s`);
+}

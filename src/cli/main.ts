@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CodesignError, ExitCode } from '../util/errors.js';
+import { GENERATOR_VERSION } from '../util/version.js';
+import { demoCommand, netlistCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
+import { designOptions } from './design-args.js';
+
+/** Parses arguments into library calls; every error leaves with one message and an exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let usageError: string | undefined;
+  const cli = yargs(argv)
+    .scriptName('codesign')
+    .version(GENERATOR_VERSION)
+    .strict()
+    .demandCommand(1, 'name a command (codesign --help lists them)')
+    .option('json', { type: 'boolean', describe: 'print results as JSON' })
+    .command(
+      'netlist <cell>',
+      'write a cell subcircuit with a testbench that sweeps it',
+      (y) =>
+        y
+          .positional('cell', { choices: ['soma', 'synapse'] as const, demandOption: true })
+          .options(designOptions)
+          .option('instances', { type: 'number', describe: 'soma instances driven by the one sweep', default: 1 })
+          .option('codes', { type: 'number', array: true, describe: 'synapse weight codes, one synapse each (default -7..7)' })
+          .option('output', { alias: 'o', type: 'string', describe: 'output file (default: stdout)' }),
+      (a) => netlistCommand(a as never),
+    )
+    .command(
+      'simulate <netlist>',
+      'simulate a netlist (one analysis) and print or save its vectors',
+      (y) =>
+        y
+          .positional('netlist', { type: 'string', demandOption: true })
+          .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm', describe: 'wasm: ngspice in WebAssembly; ngspice: the native binary' })
+          .option('pdk', { type: 'string', describe: 'PDK whose model files the netlist includes (default gf180mcu)' })
+          .option('output', { alias: 'o', type: 'string', describe: 'write the vectors as CSV' })
+          .option('timeout', { type: 'number', describe: 'seconds before the run is stopped' })
+          .option('cache', { type: 'boolean', default: true, describe: 'reuse stored results of identical runs (--no-cache to force)' }),
+      (a) => simulateCommand(a as never),
+    )
+    .command('pdk', 'list PDKs or export their model files', (y) =>
+      y
+        .command('list', 'list the bundled PDK descriptors', {}, (a) => pdkListCommand(a as never))
+        .command(
+          'export <dir>',
+          'write the model files of a PDK to a directory (the text native ngspice must include)',
+          (z) => z.positional('dir', { type: 'string', demandOption: true }).option('pdk', { type: 'string', describe: 'PDK (default gf180mcu)' }),
+          (a) => pdkExportCommand(a as never),
+        )
+        .demandCommand(1, 'name a pdk command: list or export'),
+    )
+    .command(
+      'demo',
+      'simulate the soma and synapse cells of one die and print their transfer (what npm start runs)',
+      (y) =>
+        y
+          .options(designOptions)
+          .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
+          .option('instances', { type: 'number', default: 4, describe: 'soma instances' })
+          .option('cache', { type: 'boolean', default: true }),
+      (a) => demoCommand(a as never),
+    )
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    })
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 100));
+  try {
+    await cli.parseAsync();
+    if (usageError) {
+      process.stderr.write(`codesign: ${usageError}\n(codesign --help for usage)\n`);
+      return ExitCode.usage;
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof CodesignError) {
+      process.stderr.write(`codesign: ${e.message}\n`);
+      return e.exitCode;
+    }
+    const err = e as Error;
+    process.stderr.write(`codesign: internal error: ${err?.message ?? err}\n`);
+    if (process.env.CODESIGN_DEBUG) process.stderr.write(`${err?.stack}\n`);
+    else process.stderr.write('(set CODESIGN_DEBUG=1 for a stack trace)\n');
+    return ExitCode.failure;
+  }
+}
+
+// A closed pipe (codesign ... | head) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+const code = await main(hideBin(process.argv));
+process.exitCode = code;
