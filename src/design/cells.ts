@@ -14,7 +14,7 @@ export interface CellDevice {
   role: string;
 }
 
-export type CellName = 'soma' | 'synapse';
+export type CellName = 'soma' | 'synapse' | 'readout';
 
 export const CELLS: Record<CellName, readonly CellDevice[]> = {
   soma: [
@@ -37,6 +37,8 @@ export const CELLS: Record<CellName, readonly CellDevice[]> = {
     { name: 'mn_bit2', type: 'nfet', group: 'bit', m: 1, role: 'bit switch a2 -> out' },
     { name: 'mn_bit1', type: 'nfet', group: 'bit', m: 1, role: 'bit switch a1 -> out, gate = magnitude LSB' },
   ],
+  // The documented extra of the network: one per output neuron, reading its class current.
+  readout: [{ name: 'mn_read', type: 'nfet', group: 'n', m: 1, role: 'output readout: gate = the soma input, drain to a 0 V probe at vdd' }],
 };
 
 /** Size groups of each cell, in a stable order. */

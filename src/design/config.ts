@@ -30,6 +30,8 @@ export const designSchema = z.object({
     })
     .strict()
     .prefault({}),
+  /** The readout nFET of each output neuron (one extra transistor per class). */
+  readout: z.object({ n: size('2.7u', '0.45u') }).strict().prefault({}),
   mismatch: z
     .object({
       enabled: z.boolean().default(true),
@@ -44,9 +46,42 @@ export const designSchema = z.object({
     })
     .strict()
     .prefault({}),
+  /** Soma count per layer, input layer first (default: Iris 4-10-3; preset "mnist": 196-50-10). */
+  layers: z.array(z.number().int('layer sizes must be whole numbers').min(1, 'a layer needs at least one soma')).min(2, 'need an input and an output layer').default([4, 10, 3]),
+  /** Input current for a feature value of 1.0, A (about 100 nA full scale, as in the seed). */
+  input_scale: z.number().positive().max(1e-5).default(100e-9),
+  /** How every device of a die is measured in SPICE. */
+  characterize: z
+    .object({
+      /** Soma input sweep, A: from, to, number of points (the seed used about -2..76 nA, 40 levels). */
+      soma_sweep: z.object({ from: z.number().default(-2e-9), to: z.number().default(76e-9), points: z.number().int().min(8).default(40) }).prefault({}),
+      /** Presynaptic input sweep for synapses, A. */
+      synapse_sweep: z.object({ from: z.number().default(0), to: z.number().default(80e-9), points: z.number().int().min(4).default(8) }).prefault({}),
+      /** Voltage the synapse outputs are held at (a soma input node sits near it), V. */
+      synapse_vout: z.number().positive().default(0.5),
+      /** Transistors per testbench netlist: bigger batches, fewer runs. */
+      batch_transistors: z.number().int().min(100).default(4000),
+      /** Per-run simulator timeout, s. */
+      timeout_s: z.number().positive().default(600),
+    })
+    .strict()
+    .prefault({}),
+  fit: z
+    .object({
+      /** Soma model: "relu" a*max(0,u-t) as in the seed, or "softplus" (smooth knee). */
+      soma_model: z.enum(['relu', 'softplus']).default('relu'),
+    })
+    .strict()
+    .prefault({}),
   /** Die seed: with the design it fixes every mismatch draw. */
   seed: z.number().int().nonnegative().default(1),
 }).strict();
+
+/** Named starting points; a design file or flags override their fields. */
+export const PRESETS: Record<string, DesignInput> = {
+  iris: { name: 'iris', layers: [4, 10, 3] },
+  mnist: { name: 'mnist', layers: [196, 50, 10] },
+};
 
 export type DesignInput = z.input<typeof designSchema>;
 export type DesignConfig = z.output<typeof designSchema>;

@@ -1,2 +1,2 @@
 export { CELLS, cellGroups, type CellDevice, type CellName } from './cells.js';
-export { designSchema, resolveDesign, type Design, type DesignConfig, type DesignInput, type DeviceSize } from './config.js';
+export { designSchema, resolveDesign, PRESETS, type Design, type DesignConfig, type DesignInput, type DeviceSize } from './config.js';

@@ -59,7 +59,14 @@ export function instanceParams(cell: CellName, mm: InstanceMismatch) {
   return CELLS[cell].map((d) => ({ name: d.name, dvt: formatNumber(mm[d.name].dvt), mu: formatNumber(mm[d.name].mu) }));
 }
 
-/** Draws an instance and formats it. */
-export function instanceData(design: Design, seed: number, cell: CellName, path: string) {
-  return { path, devices: instanceParams(cell, drawInstance(design, seed, cell, path)) };
+/** An instance's parameters: given explicitly, or drawn from the die at its path. */
+export function instanceData(design: Design, seed: number, cell: CellName, path: string, mismatch?: InstanceMismatch) {
+  return { path, devices: instanceParams(cell, mismatch ?? drawInstance(design, seed, cell, path)) };
+}
+
+/** Model and size of a single-transistor cell, formatted. */
+export function deviceData(design: Design, cell: CellName) {
+  const dev = CELLS[cell][0];
+  const s = design.sizes[cell][dev.group];
+  return { model: design.pdk.devices[dev.type].model, w: formatSi(s.w), l: formatSi(s.l) };
 }

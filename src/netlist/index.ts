@@ -1,6 +1,13 @@
 export { render, templatesDir } from './env.js';
 export { DEFAULT_OPTIONS, optionsLine, commonData, instanceParams, type SimOptions } from './data.js';
 export {
+  somaBatchTestbench,
+  synapseBatchTestbench,
+  type SomaSpec,
+  type SomaBatch,
+  type PreSpec,
+  type SynapseSpec,
+  type SynapseBatch,
   somaTestbench,
   synapseTestbench,
   codeBits,

@@ -1,13 +1,63 @@
 import type { Design } from '../design/index.js';
+import type { InstanceMismatch } from '../mismatch/index.js';
 import { ConfigError } from '../util/errors.js';
 import { formatNumber, formatSi } from '../util/si.js';
-import { commonData, instanceData, DEFAULT_OPTIONS, type SimOptions } from './data.js';
+import { commonData, deviceData, instanceData, DEFAULT_OPTIONS, type SimOptions } from './data.js';
+import { drawInstance } from '../mismatch/index.js';
 import { render } from './env.js';
 
 export interface Sweep {
   start: number;
   stop: number;
   step: number;
+}
+
+/** A generated netlist; the swept input is the results' scale (first vector). */
+export interface Testbench {
+  text: string;
+}
+
+const fmtSweep = (s: Sweep) => ({ start: formatSi(s.start), stop: formatSi(s.stop), step: formatSi(s.step) });
+
+function checkSweep(s: Sweep, what: string): void {
+  if (!(s.step > 0) || !(s.stop > s.start)) throw new ConfigError(`${what}: need start < stop and step > 0 (got ${s.start}, ${s.stop}, ${s.step})`);
+}
+
+/** One soma to measure: its die path, optional explicit mismatch, and how it is read. */
+export interface SomaSpec {
+  path: string;
+  mismatch?: InstanceMismatch;
+  /** Output neurons are read through their readout nFET (die path of that device). */
+  readout?: { path: string; mismatch?: InstanceMismatch };
+}
+
+export interface SomaBatch extends Testbench {
+  /** i(vprobe<k>) for soma k: its output current. */
+  outputs: string[];
+  specs: SomaSpec[];
+}
+
+/** Data of each soma's output probe (the mismatch-free copy, or its readout nFET). */
+function probeFields(design: Design, seed: number, spec: SomaSpec) {
+  if (!spec.readout) return { readout: false };
+  const mm = (spec.readout.mismatch ?? drawInstance(design, seed, 'readout', spec.readout.path)).mn_read;
+  return { readout: { path: spec.readout.path, ...deviceData(design, 'readout'), dvt: formatNumber(mm.dvt), mu: formatNumber(mm.mu) } };
+}
+
+/** Any set of soma instances of a die, swept together in one DC analysis. */
+export function somaBatchTestbench(design: Design, seed: number, specs: SomaSpec[], opts: { sweep: Sweep; options?: SimOptions; title?: string }): SomaBatch {
+  if (specs.length === 0) throw new ConfigError('a soma testbench needs at least one instance');
+  checkSweep(opts.sweep, 'soma sweep');
+  const instances = specs.map((s, k) => ({ id: k, ...instanceData(design, seed, 'soma', s.path, s.mismatch), ...probeFields(design, seed, s) }));
+  const outputs = instances.map((i) => `i(vprobe${i.id})`);
+  const text = render('tb/soma_dc.sp.hbs', {
+    ...commonData(design, seed, opts.title ?? `codesign soma testbench: DC sweep of the input current, ${specs.length} instance(s)`, opts.options ?? DEFAULT_OPTIONS),
+    instances,
+    probe: deviceData(design, 'soma'),
+    sweep: fmtSweep(opts.sweep),
+    saves: outputs.join(' '),
+  });
+  return { text, outputs, specs };
 }
 
 export interface SomaTestbenchOptions {
@@ -20,41 +70,84 @@ export interface SomaTestbenchOptions {
   options?: SimOptions;
 }
 
-/** A generated netlist; the swept input is the results' scale (first vector). */
-export interface Testbench {
-  text: string;
-}
-
 export interface SomaTestbench extends Testbench {
-  /** i(vprobe<k>) for instance k: its output current. */
   outputs: string[];
   paths: string[];
-}
-
-const fmtSweep = (s: Sweep) => ({ start: formatSi(s.start), stop: formatSi(s.stop), step: formatSi(s.step) });
-
-function checkSweep(s: Sweep, what: string): void {
-  if (!(s.step > 0) || !(s.stop > s.start)) throw new ConfigError(`${what}: need start < stop and step > 0 (got ${s.start}, ${s.stop}, ${s.step})`);
 }
 
 /** Soma subcircuit plus a testbench sweeping the input current of N instances at once. */
 export function somaTestbench(design: Design, seed: number, opts: SomaTestbenchOptions = {}): SomaTestbench {
   const n = opts.instances ?? 1;
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`instances: expected a positive integer, got ${n}`);
-  const sweep = opts.sweep ?? { start: -10e-9, stop: 80e-9, step: 2e-9 };
-  checkSweep(sweep, 'soma sweep');
   const prefix = opts.pathPrefix ?? 'soma';
-  const instances = Array.from({ length: n }, (_, k) => ({ id: k, ...instanceData(design, seed, 'soma', `${prefix}/${k}`) }));
-  const outputs = instances.map((i) => `i(vprobe${i.id})`);
-  const probe = design.sizes.soma.n;
-  const text = render('tb/soma_dc.sp.hbs', {
-    ...commonData(design, seed, `codesign soma testbench: DC sweep of the input current, ${n} instance(s)`, opts.options ?? DEFAULT_OPTIONS),
-    instances,
-    probe: { model: design.pdk.devices.nfet.model, w: formatSi(probe.w), l: formatSi(probe.l) },
-    sweep: fmtSweep(sweep),
-    saves: outputs.join(' '),
+  const specs = Array.from({ length: n }, (_, k) => ({ path: `${prefix}/${k}` }));
+  const b = somaBatchTestbench(design, seed, specs, {
+    sweep: opts.sweep ?? { start: -10e-9, stop: 80e-9, step: 2e-9 },
+    options: opts.options,
+    title: `codesign soma testbench: DC sweep of the input current, ${n} instance(s)`,
   });
-  return { text, outputs, paths: instances.map((i) => i.path) };
+  return { text: b.text, outputs: b.outputs, paths: specs.map((s) => s.path) };
+}
+
+/** Gate nodes of a code: sign at vss = excitatory; bits at vdd = on. */
+export function codeBits(code: number) {
+  if (!Number.isInteger(code) || code < -7 || code > 7) throw new ConfigError(`weight code ${code} is outside -7..7`);
+  const mag = Math.abs(code);
+  const v = (on: boolean) => (on ? 'vdd' : 'vss');
+  return { sign: v(code < 0), b4: v((mag & 4) !== 0), b2: v((mag & 2) !== 0), b1: v((mag & 1) !== 0) };
+}
+
+/** One synapse to measure at one code (copies of the same die path share its mismatch). */
+export interface SynapseSpec {
+  path: string;
+  code: number;
+  mismatch?: InstanceMismatch;
+}
+
+export interface PreSpec {
+  path: string;
+  mismatch?: InstanceMismatch;
+  synapses: SynapseSpec[];
+}
+
+export interface SynapseBatch extends Testbench {
+  /** i(vprobe<p>): output of presynaptic soma p. */
+  pre: string[];
+  /** Per presynaptic soma, per synapse: output (and, with lines, supply-line) vectors. */
+  synapses: { out: string; src?: string; snk?: string }[][];
+}
+
+/**
+ * Presynaptic somas of a die, swept together, each driving its synapses; every synapse
+ * output is held at `vout`. `lines` adds ammeters on each synapse's supply pins.
+ */
+export function synapseBatchTestbench(
+  design: Design,
+  seed: number,
+  pres: PreSpec[],
+  opts: { sweep: Sweep; vout: number; lines?: boolean; options?: SimOptions; title?: string },
+): SynapseBatch {
+  if (pres.length === 0) throw new ConfigError('a synapse testbench needs at least one presynaptic soma');
+  checkSweep(opts.sweep, 'synapse sweep');
+  let k = 0;
+  const data = pres.map((p, id) => ({
+    id,
+    ...instanceData(design, seed, 'soma', p.path, p.mismatch),
+    synapses: p.synapses.map((s) => ({ id: k++, code: s.code, bits: codeBits(s.code), ...instanceData(design, seed, 'synapse', s.path, s.mismatch) })),
+  }));
+  const vectors = data.map((p) => p.synapses.map((s) => (opts.lines ? { out: `i(vout${s.id})`, src: `i(vsrc${s.id})`, snk: `i(vsnk${s.id})` } : { out: `i(vout${s.id})` })));
+  const preVectors = data.map((p) => `i(vprobe${p.id})`);
+  const nSyn = k;
+  const text = render('tb/synapse_dc.sp.hbs', {
+    ...commonData(design, seed, opts.title ?? `codesign synapse testbench: ${nSyn} synapse(s) on ${pres.length} presynaptic soma(s)`, opts.options ?? DEFAULT_OPTIONS),
+    pres: data,
+    lines: Boolean(opts.lines),
+    probe: deviceData(design, 'soma'),
+    vout: formatNumber(opts.vout),
+    sweep: fmtSweep(opts.sweep),
+    saves: [...preVectors, ...vectors.flat().flatMap((v) => Object.values(v))].join(' '),
+  });
+  return { text, pre: preVectors, synapses: vectors };
 }
 
 export interface SynapseTestbenchOptions {
@@ -70,39 +163,29 @@ export interface SynapseTestbenchOptions {
 
 export interface SynapseTestbench extends Testbench {
   codes: number[];
+  /** Output of the presynaptic soma. */
+  pre: string;
   /** Per synapse: output, supply-line and sink-line current vectors. */
   vectors: { out: string; src: string; snk: string }[];
-}
-
-/** Gate voltages of a code: sign low = excitatory; bits high = on. */
-export function codeBits(code: number, vdd: number) {
-  if (!Number.isInteger(code) || code < -7 || code > 7) throw new ConfigError(`weight code ${code} is outside -7..7`);
-  const mag = Math.abs(code);
-  const v = (on: boolean) => formatNumber(on ? vdd : 0);
-  return { sign: v(code < 0), b4: v((mag & 4) !== 0), b2: v((mag & 2) !== 0), b1: v((mag & 1) !== 0) };
 }
 
 /** Synapse subcircuit plus a testbench: one presynaptic soma drives one synapse per code. */
 export function synapseTestbench(design: Design, seed: number, opts: SynapseTestbenchOptions = {}): SynapseTestbench {
   const codes = opts.codes ?? [-7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7];
   if (codes.length === 0) throw new ConfigError('codes: at least one weight code is needed');
-  const sweep = opts.sweep ?? { start: 0, stop: 40e-9, step: 2e-9 };
-  checkSweep(sweep, 'synapse sweep');
   const prefix = opts.pathPrefix ?? 'synapse';
-  const synapses = codes.map((code, k) => ({
-    id: k,
-    code,
-    bits: codeBits(code, design.vdd),
-    ...instanceData(design, seed, 'synapse', `${prefix}/${k}`),
-  }));
-  const vectors = synapses.map((s) => ({ out: `i(vout${s.id})`, src: `i(vsrc${s.id})`, snk: `i(vsnk${s.id})` }));
-  const text = render('tb/synapse_dc.sp.hbs', {
-    ...commonData(design, seed, `codesign synapse testbench: ${codes.length} code(s) driven by one presynaptic soma`, opts.options ?? DEFAULT_OPTIONS),
-    pre: instanceData(design, seed, 'soma', `${prefix}/pre`),
-    synapses,
-    vout: formatNumber(opts.vout ?? 0.5),
-    sweep: fmtSweep(sweep),
-    saves: vectors.flatMap((v) => [v.out, v.src, v.snk]).join(' '),
-  });
-  return { text, codes, vectors };
+  const b = synapseBatchTestbench(
+    design,
+    seed,
+    [{ path: `${prefix}/pre`, synapses: codes.map((code, k) => ({ path: `${prefix}/${k}`, code })) }],
+    {
+      sweep: opts.sweep ?? { start: 0, stop: 40e-9, step: 2e-9 },
+      vout: opts.vout ?? 0.5,
+      lines: true,
+      options: opts.options,
+      title: `codesign synapse testbench: ${codes.length} code(s) driven by one presynaptic soma`,
+    },
+  );
+  return { text: b.text, codes, pre: b.pre[0], vectors: b.synapses[0] as { out: string; src: string; snk: string }[] };
 }
+
