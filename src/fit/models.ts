@@ -8,8 +8,12 @@ import { z } from 'zod';
  *                            h = a * s * ln(1 + exp((u - t)/s)) (soma_model "softplus")
  *   u: the soma's input current; h: its output current.
  * Synapse (weight layer k, from soma i of layer k to soma j of layer k+1), code c in -7..7:
- *   I = sign(c) * sum_b bit_b(|c|) * g_b^sign(c) * h_i,  b over the magnitude bits 4, 2, 1
- *   gain_pos / gain_neg hold g for c > 0 / c < 0, row-major [i][j][b] with b = (4, 2, 1).
+ *   I = sign(c) * sum_b bit_b(|c|) * g_b^sign(c) * I_ref * (h_i / I_ref)^e^sign(c)
+ *   b over the magnitude bits 4, 2, 1; I_ref = input_scale. gain_pos / gain_neg hold g for
+ *   c > 0 / c < 0, row-major [i][j][b] with b = (4, 2, 1). The exponent e (one per weight
+ *   layer and sign, near 1) is the ratio of subthreshold slopes of the soma and synapse
+ *   transistors: a synapse mirrors h_i as a power law, not exactly linearly. e = 1 is the
+ *   seed's linear model.
  */
 export const MODELS_FORMAT = 'codesign-models/1';
 
@@ -28,6 +32,8 @@ export const synapseLayerSchema = z.object({
   cols: z.number().int().positive(),
   gain_pos: z.array(z.number()),
   gain_neg: z.array(z.number()),
+  exponent_pos: z.number().positive().default(1),
+  exponent_neg: z.number().positive().default(1),
   /** Fit quality per synapse (row-major [i][j]), over all six bit/sign configurations. */
   fit: fitQuality,
 });

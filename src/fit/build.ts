@@ -1,0 +1,168 @@
+import { SYNAPSE_CONFIGS, type MeasurementRow } from '../characterize/index.js';
+import { ConfigError } from '../util/errors.js';
+import { MODELS_FORMAT, type DieModels } from './models.js';
+import { fitSoma, somaOut, type SomaModelKind } from './soma.js';
+import { fitExponent, fitGain, synapseOut } from './synapse.js';
+
+export interface ModelsMeta {
+  design_hash: string;
+  die_seed: number;
+  pdk: string;
+  corner: string;
+  input_scale: number;
+  soma_model: SomaModelKind;
+  source: string;
+  /** Expected layer sizes; when absent they are read off the measurements. */
+  layers?: number[];
+}
+
+/** Relative errors of each device's model on its held-out (odd) points in the active region. */
+export interface HoldoutErrors {
+  soma: number[];
+  synapse: number[];
+}
+
+/** Even points fit the model, odd points are held out to test it. */
+const isFitPoint = (p: number) => p % 2 === 0;
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Median relative error of a device over its held-out points whose output is above 10 % of its largest. */
+function holdoutError(x: number[], y: number[], predict: (u: number) => number): number {
+  const ymax = Math.max(...y.map(Math.abs));
+  const errs = x.flatMap((u, i) => (Math.abs(y[i]) > 0.1 * ymax ? [Math.abs(predict(u) - y[i]) / Math.abs(y[i])] : []));
+  return median(errs);
+}
+
+function inferLayers(rows: MeasurementRow[]): number[] {
+  const somaCount: number[] = [];
+  for (const r of rows) if (r.kind === 'soma') somaCount[r.layer] = Math.max(somaCount[r.layer] ?? 0, r.pre + 1);
+  if (somaCount.length < 2 || somaCount.some((n) => n === undefined)) throw new ConfigError('measurements: need soma rows for every layer from 0 up (at least an input and an output layer)');
+  return somaCount;
+}
+
+/** Fits every device's model from its measured points; every device of the network must be present. */
+export function buildModels(rows: MeasurementRow[], meta: ModelsMeta): { models: DieModels; holdout: HoldoutErrors } {
+  const layers = meta.layers ?? inferLayers(rows);
+  const pts = new Map<string, { x: number[]; y: number[]; hx: number[]; hy: number[] }>();
+  for (const r of rows) {
+    const key = r.kind === 'soma' ? `s${r.layer}/${r.pre}` : `w${r.layer}/${r.pre}/${r.post}/${r.config}`;
+    let e = pts.get(key);
+    if (!e) pts.set(key, (e = { x: [], y: [], hx: [], hy: [] }));
+    if (isFitPoint(r.point)) {
+      e.x.push(r.x_a);
+      e.y.push(r.y_a);
+    } else {
+      e.hx.push(r.x_a);
+      e.hy.push(r.y_a);
+    }
+  }
+  const missing: string[] = [];
+  const need = (key: string) => {
+    const e = pts.get(key);
+    if (!e || e.x.length < 2) missing.push(key);
+    return e;
+  };
+  const holdout: HoldoutErrors = { soma: [], synapse: [] };
+  const somas = layers.map((n, layer) => {
+    const out = { a: [] as number[], t: [] as number[], s: [] as number[], fit: { rms: [] as number[], r2: [] as number[] } };
+    for (let i = 0; i < n; i++) {
+      const e = need(`s${layer}/${i}`);
+      if (!e) continue;
+      const f = fitSoma(meta.soma_model, e.x, e.y);
+      out.a.push(f.a);
+      out.t.push(f.t);
+      if (f.s !== undefined) out.s.push(f.s);
+      out.fit.rms.push(f.rms);
+      out.fit.r2.push(f.r2);
+      if (e.hx.length) holdout.soma.push(holdoutError(e.hx, e.hy, (u) => somaOut(f, u)));
+    }
+    return meta.soma_model === 'softplus' ? out : { a: out.a, t: out.t, fit: out.fit };
+  });
+  const synapses = layers.slice(0, -1).map((rowsN, layer) => {
+    const cols = layers[layer + 1];
+    const iRef = meta.input_scale;
+    const exponentOf = (sign: '+' | '-') => {
+      const devs: { h: number[]; y: number[] }[] = [];
+      for (const [key, e] of pts) if (key.startsWith(`w${layer}/`) && key.split('/')[3][0] === sign && e.x.length) devs.push({ h: e.x, y: e.y });
+      return fitExponent(devs);
+    };
+    const exponent_pos = exponentOf('+');
+    const exponent_neg = exponentOf('-');
+    const gain_pos: number[] = [], gain_neg: number[] = [];
+    const fit = { rms: [] as number[], r2: [] as number[] };
+    for (let i = 0; i < rowsN; i++) {
+      for (let j = 0; j < cols; j++) {
+        let sse = 0, sst = 0, n = 0;
+        const g: Record<string, number> = {};
+        for (const cfg of SYNAPSE_CONFIGS) {
+          const e = need(`w${layer}/${i}/${j}/${cfg}`);
+          if (!e) continue;
+          const ex = cfg.startsWith('-') ? exponent_neg : exponent_pos;
+          const f = fitGain(e.x, e.y, ex, iRef);
+          g[cfg] = cfg.startsWith('-') ? -f.g : f.g;
+          sse += f.sse;
+          sst += f.sst;
+          n += e.x.length;
+          if (e.hx.length) holdout.synapse.push(holdoutError(e.hx, e.hy, (h) => synapseOut(f.g, ex, iRef, h)));
+        }
+        gain_pos.push(g['+4'], g['+2'], g['+1']);
+        gain_neg.push(g['-4'], g['-2'], g['-1']);
+        fit.rms.push(Math.sqrt(sse / Math.max(1, n)));
+        fit.r2.push(sst > 0 ? 1 - sse / sst : 1);
+      }
+    }
+    return { rows: rowsN, cols, gain_pos, gain_neg, exponent_pos, exponent_neg, fit };
+  });
+  if (missing.length) {
+    throw new ConfigError(`measurements: ${missing.length} device measurement(s) missing or with fewer than 2 fit points, e.g. ${missing.slice(0, 5).join(', ')}`);
+  }
+  const { layers: _l, ...rest } = meta;
+  return { models: { format: MODELS_FORMAT, ...rest, layers, somas, synapses }, holdout };
+}
+
+export interface ParamStats {
+  n: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
+
+export function paramStats(xs: number[]): ParamStats {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { n, mean, std, min: Math.min(...xs), max: Math.max(...xs) };
+}
+
+/** What the user sees at the end: fit quality distribution and parameter spread. */
+export function summarizeModels(m: DieModels, holdout: HoldoutErrors) {
+  const somaA = m.somas.flatMap((s) => s.a);
+  const somaT = m.somas.flatMap((s) => s.t);
+  const r2 = [...m.somas.flatMap((s) => s.fit.r2), ...m.synapses.flatMap((w) => w.fit.r2)];
+  const bit = (key: 'gain_pos' | 'gain_neg', b: number) => m.synapses.flatMap((w) => w[key].filter((_, k) => k % 3 === b));
+  return {
+    somas: somaA.length,
+    synapses: m.synapses.reduce((s, w) => s + w.rows * w.cols, 0),
+    fit_r2: { min: Math.min(...r2), median: median(r2) },
+    synapse_exponents: m.synapses.map((w) => ({ pos: w.exponent_pos, neg: w.exponent_neg })),
+    holdout_median_rel_error: { soma: median(holdout.soma), synapse: median(holdout.synapse) },
+    params: {
+      soma_a: paramStats(somaA),
+      soma_t_a: paramStats(somaT),
+      'g+4': paramStats(bit('gain_pos', 0)),
+      'g+2': paramStats(bit('gain_pos', 1)),
+      'g+1': paramStats(bit('gain_pos', 2)),
+      'g-4': paramStats(bit('gain_neg', 0)),
+      'g-2': paramStats(bit('gain_neg', 1)),
+      'g-1': paramStats(bit('gain_neg', 2)),
+    },
+  };
+}
+export { median };

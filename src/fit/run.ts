@@ -1,0 +1,68 @@
+import { join, resolve } from 'node:path';
+import { characterizeDie, countTransistors, readMeasurements, writeMeasurements, type Batch, type CharacterizeStats, type MeasurementRow } from '../characterize/index.js';
+import type { Design } from '../design/index.js';
+import type { Engine } from '../spice/index.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { buildModels, summarizeModels } from './build.js';
+import type { DieModels } from './models.js';
+
+export interface FitRunResult {
+  models: DieModels;
+  summary: ReturnType<typeof summarizeModels> & { elapsed_s: number; source: string; transistors: number };
+  stats?: CharacterizeStats;
+}
+
+/** The run folder's files, written last-to-first so that models.json marks a complete run. */
+async function writeOutputs(out: string, rows: MeasurementRow[], models: DieModels, summary: FitRunResult['summary'], stats?: CharacterizeStats) {
+  await writeMeasurements(join(out, 'characterization.csv'), rows);
+  await writeFileAtomic(join(out, 'characterization.json'), JSON.stringify({ summary, stats }, null, 2) + '\n');
+  await writeFileAtomic(join(out, 'models.json'), JSON.stringify(models) + '\n');
+}
+
+/**
+ * Characterizes every soma and synapse of the die in SPICE and fits each one's model:
+ * writes characterization.csv, characterization.json and models.json to `out`.
+ */
+export async function characterizeAndFit(
+  engine: Engine,
+  design: Design,
+  out: string,
+  onBatch?: (b: Batch, skipped: boolean) => void,
+): Promise<FitRunResult> {
+  const t0 = Date.now();
+  const seed = design.config.seed;
+  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), onBatch);
+  const source = `spice:${await engine.identity()}`;
+  const { models, holdout } = buildModels(rows, {
+    design_hash: design.hash,
+    die_seed: seed,
+    pdk: design.pdk.name,
+    corner: design.config.corner,
+    input_scale: design.config.input_scale,
+    soma_model: design.config.fit.soma_model,
+    source,
+    layers: design.config.layers,
+  });
+  const summary = { ...summarizeModels(models, holdout), elapsed_s: (Date.now() - t0) / 1000, source, transistors: countTransistors(design.config.layers).transistors };
+  await writeOutputs(resolve(out), rows, models, summary, stats);
+  return { models, summary, stats };
+}
+
+/** Fits the models from a measurement table (a real chip's, or an earlier characterization). */
+export async function fitMeasurements(file: string, design: Design, out: string, seed = design.config.seed): Promise<FitRunResult> {
+  const t0 = Date.now();
+  const rows = await readMeasurements(file);
+  const source = `measurements:${resolve(file)}`;
+  const { models, holdout } = buildModels(rows, {
+    design_hash: design.hash,
+    die_seed: seed,
+    pdk: design.pdk.name,
+    corner: design.config.corner,
+    input_scale: design.config.input_scale,
+    soma_model: design.config.fit.soma_model,
+    source,
+  });
+  const summary = { ...summarizeModels(models, holdout), elapsed_s: (Date.now() - t0) / 1000, source, transistors: countTransistors(models.layers).transistors };
+  await writeOutputs(resolve(out), rows, models, summary);
+  return { models, summary };
+}
