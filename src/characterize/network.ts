@@ -18,7 +18,7 @@ export type Batch =
   | { id: string; kind: 'synapse'; layer: number; pres: { i: number; posts: number[] }[] };
 
 const SOMA_TRANSISTORS = 6; // 5 + the output probe
-const synapseCost = 6 * 11; // one copy per bit and sign
+const synapseCost = 11;
 
 /** Splits every device of the die into testbenches of about `batch_transistors` each. */
 export function planBatches(design: Design): Batch[] {
@@ -56,6 +56,12 @@ function sweepOf(s: { from: number; to: number; points: number }): Sweep {
   return { start: s.from, stop: s.to, step: (s.to - s.from) / (s.points - 1) };
 }
 
+/** The design's soma and synapse input sweeps. */
+export function characterizationSweeps(design: Design): { soma: Sweep; synapse: Sweep } {
+  const c = design.config.characterize;
+  return { soma: sweepOf(c.soma_sweep), synapse: sweepOf(c.synapse_sweep) };
+}
+
 /** The netlist of a batch (deterministic: the same design and seed give the same text). */
 export function batchNetlist(design: Design, seed: number, b: Batch): string {
   const c = design.config.characterize;
@@ -66,10 +72,15 @@ export function batchNetlist(design: Design, seed: number, b: Batch): string {
   }
   const pres: PreSpec[] = b.pres.map(({ i, posts }) => ({
     path: somaPath(b.layer, i),
-    synapses: posts.flatMap((j) => SYNAPSE_CONFIGS.map((cfg) => ({ path: synapsePath(b.layer, i, j), code: CONFIG_CODE[cfg] }))),
+    synapses: posts.map((j) => ({ path: synapsePath(b.layer, i, j) })),
   }));
-  const n = pres.reduce((a, p) => a + p.synapses.length / SYNAPSE_CONFIGS.length, 0);
-  return synapseBatchTestbench(design, seed, pres, { sweep: sweepOf(c.synapse_sweep), vout: c.synapse_vout, title: `codesign characterization ${b.id}: ${n} synapse(s), one copy per bit and sign` }).text;
+  const n = pres.reduce((a, p) => a + p.synapses.length, 0);
+  return synapseBatchTestbench(design, seed, pres, {
+    sweep: sweepOf(c.synapse_sweep),
+    vout: c.synapse_vout,
+    codes: SYNAPSE_CONFIGS.map((cfg) => CONFIG_CODE[cfg]),
+    title: `codesign characterization ${b.id}: ${n} synapse(s), each swept through one bit at a time for both signs`,
+  }).text;
 }
 
 /** Measurement rows of a batch from its simulation results (vector order matches batchNetlist). */
@@ -83,14 +94,16 @@ function batchRows(b: Batch, vectors: Record<string, Float64Array>, scale: strin
     });
     return rows;
   }
+  // The outer sweep steps through SYNAPSE_CONFIGS; each config is one inner sweep of the input.
+  const per = x.length / SYNAPSE_CONFIGS.length;
   let s = 0;
   b.pres.forEach(({ i, posts }, k) => {
     const h = vectors[`i(vprobe${k})`];
     for (const j of posts) {
-      for (const cfg of SYNAPSE_CONFIGS) {
-        const y = vectors[`i(vout${s++})`];
-        for (let p = 0; p < h.length; p++) rows.push({ device: synapsePath(b.layer, i, j), kind: 'synapse', layer: b.layer, pre: i, post: j, config: cfg, point: p, x_a: h[p], y_a: y[p] });
-      }
+      const y = vectors[`i(vout${s++})`];
+      SYNAPSE_CONFIGS.forEach((cfg, c) => {
+        for (let p = 0; p < per; p++) rows.push({ device: synapsePath(b.layer, i, j), kind: 'synapse', layer: b.layer, pre: i, post: j, config: cfg, point: p, x_a: h[c * per + p], y_a: y[c * per + p] });
+      });
     }
   });
   return rows;

@@ -1,7 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { measureSomas, measureSynapses } from '../characterize/index.js';
+import { join, resolve } from 'node:path';
+import { measureSomas, measureSynapses, planBatches } from '../characterize/index.js';
+import { characterizeAndFit, fitMeasurements, type FitRunResult } from '../fit/index.js';
+import { Progress } from './progress.js';
 import { CELLS, type CellName } from '../design/index.js';
 import { somaTestbench, synapseTestbench } from '../netlist/index.js';
 import { listPdks, loadPdk } from '../pdk/index.js';
@@ -50,7 +52,7 @@ export async function netlistCommand(a: NetlistArgs): Promise<void> {
   else out(text);
 }
 
-async function withEngine<T>(name: string, pdkName: string | undefined, opts: { cache?: boolean; timeoutMs?: number }, f: (e: Engine) => Promise<T>): Promise<T> {
+async function withEngine<T>(name: string, pdkName: string | undefined, opts: { cache?: boolean; timeoutMs?: number; failDir?: string }, f: (e: Engine) => Promise<T>): Promise<T> {
   const engine = await createEngine(name, loadPdk(pdkName ?? 'gf180mcu'), opts);
   try {
     return await f(engine);
@@ -153,4 +155,58 @@ export async function demoCommand(a: DemoArgs): Promise<void> {
   out('\nSynapse: current into the target at 40 nA presynaptic input, per weight code');
   out(table(['code', 'I(out) @ 40 nA'], result.synapses.map((s) => [s.code, formatSi(s.out_at_40na, 4) + 'A'])));
   out(`\ndone in ${result.elapsed_s.toFixed(1)} s`);
+}
+
+/** The end-of-run summary: devices, fit quality, parameter spread, time. */
+function printFitSummary(r: FitRunResult, out: string, design: { layers: number[]; seed: number }): void {
+  const s = r.summary;
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  const st = r.stats;
+  out_(`characterized ${s.somas} somas and ${s.synapses} synapses of die ${design.seed} (${design.layers.join('-')}, ${s.transistors} transistors) in ${s.elapsed_s.toFixed(1)} s` + (st ? `: ${st.batches} testbenches (${st.simulated} simulated, ${st.skipped} reused from an earlier run)` : ''));
+  out_(`source: ${s.source}`);
+  out_(`fit quality: R^2 min ${s.fit_r2.min.toFixed(5)}, median ${s.fit_r2.median.toFixed(5)}; held-out points, median relative error: soma ${pct(s.holdout_median_rel_error.soma)}, synapse ${pct(s.holdout_median_rel_error.synapse)}`);
+  const fmt = (name: string, p: { n: number; mean: number; std: number; min: number; max: number }, scale = 1, unit = '') =>
+    [name + unit, p.n, (p.mean * scale).toPrecision(4), (p.std * scale).toPrecision(3), (p.min * scale).toPrecision(4), (p.max * scale).toPrecision(4), p.mean ? `${((100 * p.std) / Math.abs(p.mean)).toFixed(1)} %` : '-'];
+  const P = s.params;
+  out_(table(['parameter', 'n', 'mean', 'std', 'min', 'max', 'std/mean'], [
+    fmt('soma a', P.soma_a),
+    fmt('soma t', P.soma_t_a, 1e9, ' (nA)'),
+    ...(['g+4', 'g+2', 'g+1', 'g-4', 'g-2', 'g-1', 'd+', 'd-'] as const).map((k) => fmt(`synapse ${k}`, P[k])),
+  ]));
+  out_(`wrote ${['design.json', 'characterization.csv', 'characterization.json', 'models.json'].map((f) => join(out, f)).join(', ')}`);
+}
+const out_ = out;
+
+export interface CharacterizeArgs extends DesignArgs {
+  out: string;
+  engine: string;
+  json?: boolean;
+  cache?: boolean;
+}
+
+/** Measures every device of one die in SPICE and fits its models into a run folder. */
+export async function characterizeCommand(a: CharacterizeArgs): Promise<void> {
+  const design = designFromArgs(a);
+  const outDir = resolve(a.out);
+  const r = await withEngine(a.engine, design.config.pdk, { cache: a.cache, failDir: join(outDir, 'failed') }, async (e) => {
+    const progress = new Progress('characterize', planBatches(design).length);
+    return characterizeAndFit(e, design, outDir, () => progress.tick());
+  });
+  if (a.json) return json({ out: outDir, ...r.summary, stats: r.stats });
+  printFitSummary(r, outDir, { layers: design.config.layers, seed: design.config.seed });
+}
+
+export interface FitArgs extends DesignArgs {
+  measurements: string;
+  out: string;
+  json?: boolean;
+}
+
+/** Fits models from a measurement CSV (schema: src/characterize/table.ts, example in examples/). */
+export async function fitCommand(a: FitArgs): Promise<void> {
+  const design = designFromArgs(a);
+  const outDir = resolve(a.out);
+  const r = await fitMeasurements(a.measurements, design, outDir);
+  if (a.json) return json({ out: outDir, ...r.summary });
+  printFitSummary(r, outDir, { layers: r.models.layers, seed: r.models.die_seed });
 }

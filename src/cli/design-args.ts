@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CELLS, cellGroups, resolveDesign, type CellName, type Design } from '../design/index.js';
+import { CELLS, PRESETS, cellGroups, resolveDesign, type CellName, type Design } from '../design/index.js';
 import { ConfigError } from '../util/errors.js';
 import { parseSi } from '../util/si.js';
 
 /** Design options shared by every command that builds a circuit. */
 export interface DesignArgs {
+  preset?: string;
+  layers?: string;
   design?: string;
   pdk?: string;
   corner?: string;
@@ -17,6 +19,8 @@ export interface DesignArgs {
 }
 
 export const designOptions = {
+  preset: { type: 'string', describe: `starting design: ${Object.keys(PRESETS).join(', ')} (default iris 4-10-3)` },
+  layers: { type: 'string', describe: 'soma count per layer, input first, e.g. 196,50,10' },
   design: { type: 'string', describe: 'design config file (JSON); flags below override it' },
   pdk: { type: 'string', describe: 'PDK name (codesign pdk list) or descriptor path' },
   corner: { type: 'string', describe: 'process corner: tt, ff, ss, fs, sf' },
@@ -73,7 +77,20 @@ function applySizes(raw: Record<string, any>, dim: 'w' | 'l', settings: string[]
 
 /** Builds and validates the design from a config file plus command-line overrides. */
 export function designFromArgs(args: DesignArgs, cell?: CellName): Design {
-  const raw: Record<string, any> = args.design ? readDesignFile(args.design) : {};
+  let raw: Record<string, any> = {};
+  if (args.preset !== undefined) {
+    const p = PRESETS[args.preset];
+    if (!p) throw new ConfigError(`--preset: unknown preset "${args.preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
+    raw = structuredClone(p) as Record<string, any>;
+  }
+  if (args.design) raw = { ...raw, ...readDesignFile(args.design) };
+  if (args.layers !== undefined) {
+    const parts = String(args.layers).split(/[,x-]/).map((t) => t.trim());
+    const sizes = parts.map(Number);
+    if (sizes.some((n) => !Number.isInteger(n) || n < 0) || sizes.length < 2)
+      throw new ConfigError(`--layers: expected whole numbers separated by commas, e.g. 196,50,10 (got "${args.layers}")`);
+    raw.layers = sizes;
+  }
   if (args.pdk !== undefined) raw.pdk = args.pdk;
   if (args.corner !== undefined) raw.corner = args.corner;
   if (args.seed !== undefined) raw.seed = args.seed;

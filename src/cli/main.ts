@@ -3,7 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CodesignError, ExitCode } from '../util/errors.js';
 import { GENERATOR_VERSION } from '../util/version.js';
-import { demoCommand, netlistCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
+import { characterizeCommand, demoCommand, fitCommand, netlistCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
 
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
@@ -50,6 +50,27 @@ export async function main(argv: string[]): Promise<number> {
           (a) => pdkExportCommand(a as never),
         )
         .demandCommand(1, 'name a pdk command: list or export'),
+    )
+    .command(
+      'characterize',
+      'simulate every soma and synapse of a die and fit its per-device models (characterization.csv, models.json)',
+      (y) =>
+        y
+          .options(designOptions)
+          .option('out', { type: 'string', demandOption: true, describe: 'run folder, e.g. runs/iris-1' })
+          .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
+          .option('cache', { type: 'boolean', default: true, describe: 'reuse stored simulation results (--no-cache to force)' }),
+      (a) => characterizeCommand(a as never),
+    )
+    .command(
+      'fit',
+      'fit per-device models from a measurement CSV (a real chip, or an earlier characterization)',
+      (y) =>
+        y
+          .options(designOptions)
+          .option('measurements', { type: 'string', demandOption: true, describe: 'CSV with columns device,kind,layer,pre,post,config,point,x_a,y_a (amperes)' })
+          .option('out', { type: 'string', demandOption: true, describe: 'run folder for models.json' }),
+      (a) => fitCommand(a as never),
     )
     .command(
       'demo',

@@ -55,8 +55,8 @@ export const designSchema = z.object({
     .object({
       /** Soma input sweep, A: from, to, number of points (the seed used about -2..76 nA, 40 levels). */
       soma_sweep: z.object({ from: z.number().default(-2e-9), to: z.number().default(76e-9), points: z.number().int().min(8).default(40) }).prefault({}),
-      /** Presynaptic input sweep for synapses, A: the range of input currents (input_scale). */
-      synapse_sweep: z.object({ from: z.number().default(0), to: z.number().default(80e-9), points: z.number().int().min(4).default(8) }).prefault({}),
+      /** Presynaptic input sweep for synapses, A: the range of input currents (starting at 0 costs convergence time and carries no gain information). */
+      synapse_sweep: z.object({ from: z.number().default(5e-9), to: z.number().default(80e-9), points: z.number().int().min(4).default(6) }).prefault({}),
       /** Voltage the synapse outputs are held at (a soma input node sits near it), V. */
       synapse_vout: z.number().positive().default(0.5),
       /** Transistors per testbench netlist: bigger batches, fewer runs. */

@@ -2,7 +2,7 @@ import { SYNAPSE_CONFIGS, type MeasurementRow } from '../characterize/index.js';
 import { ConfigError } from '../util/errors.js';
 import { MODELS_FORMAT, type DieModels } from './models.js';
 import { fitSoma, somaOut, type SomaModelKind } from './soma.js';
-import { fitExponent, fitGain, synapseOut } from './synapse.js';
+import { fitSynapse, synapseOut } from './synapse.js';
 
 export interface ModelsMeta {
   design_hash: string;
@@ -87,37 +87,33 @@ export function buildModels(rows: MeasurementRow[], meta: ModelsMeta): { models:
   const synapses = layers.slice(0, -1).map((rowsN, layer) => {
     const cols = layers[layer + 1];
     const iRef = meta.input_scale;
-    const exponentOf = (sign: '+' | '-') => {
-      const devs: { h: number[]; y: number[] }[] = [];
-      for (const [key, e] of pts) if (key.startsWith(`w${layer}/`) && key.split('/')[3][0] === sign && e.x.length) devs.push({ h: e.x, y: e.y });
-      return fitExponent(devs);
-    };
-    const exponent_pos = exponentOf('+');
-    const exponent_neg = exponentOf('-');
-    const gain_pos: number[] = [], gain_neg: number[] = [];
+    const gain_pos: number[] = [], gain_neg: number[] = [], dlog_pos: number[] = [], dlog_neg: number[] = [];
     const fit = { rms: [] as number[], r2: [] as number[] };
     for (let i = 0; i < rowsN; i++) {
       for (let j = 0; j < cols; j++) {
         let sse = 0, sst = 0, n = 0;
         const g: Record<string, number> = {};
+        const d: Record<string, number> = {};
         for (const cfg of SYNAPSE_CONFIGS) {
           const e = need(`w${layer}/${i}/${j}/${cfg}`);
           if (!e) continue;
-          const ex = cfg.startsWith('-') ? exponent_neg : exponent_pos;
-          const f = fitGain(e.x, e.y, ex, iRef);
+          const f = fitSynapse(e.x, e.y, iRef);
           g[cfg] = cfg.startsWith('-') ? -f.g : f.g;
+          d[cfg] = f.d;
           sse += f.sse;
           sst += f.sst;
           n += e.x.length;
-          if (e.hx.length) holdout.synapse.push(holdoutError(e.hx, e.hy, (h) => synapseOut(f.g, ex, iRef, h)));
+          if (e.hx.length) holdout.synapse.push(holdoutError(e.hx, e.hy, (h) => synapseOut(f.g, f.d, iRef, h)));
         }
         gain_pos.push(g['+4'], g['+2'], g['+1']);
         gain_neg.push(g['-4'], g['-2'], g['-1']);
+        dlog_pos.push(d['+4'], d['+2'], d['+1']);
+        dlog_neg.push(d['-4'], d['-2'], d['-1']);
         fit.rms.push(Math.sqrt(sse / Math.max(1, n)));
         fit.r2.push(sst > 0 ? 1 - sse / sst : 1);
       }
     }
-    return { rows: rowsN, cols, gain_pos, gain_neg, exponent_pos, exponent_neg, fit };
+    return { rows: rowsN, cols, gain_pos, gain_neg, dlog_pos, dlog_neg, fit };
   });
   if (missing.length) {
     throw new ConfigError(`measurements: ${missing.length} device measurement(s) missing or with fewer than 2 fit points, e.g. ${missing.slice(0, 5).join(', ')}`);
@@ -151,8 +147,9 @@ export function summarizeModels(m: DieModels, holdout: HoldoutErrors) {
     somas: somaA.length,
     synapses: m.synapses.reduce((s, w) => s + w.rows * w.cols, 0),
     fit_r2: { min: Math.min(...r2), median: median(r2) },
-    synapse_exponents: m.synapses.map((w) => ({ pos: w.exponent_pos, neg: w.exponent_neg })),
     holdout_median_rel_error: { soma: median(holdout.soma), synapse: median(holdout.synapse) },
+    /** The worst device: its own median relative error on its held-out points. */
+    holdout_max_device_median_rel_error: { soma: Math.max(...holdout.soma), synapse: Math.max(...holdout.synapse) },
     params: {
       soma_a: paramStats(somaA),
       soma_t_a: paramStats(somaT),
@@ -162,6 +159,8 @@ export function summarizeModels(m: DieModels, holdout: HoldoutErrors) {
       'g-4': paramStats(bit('gain_neg', 0)),
       'g-2': paramStats(bit('gain_neg', 1)),
       'g-1': paramStats(bit('gain_neg', 2)),
+      'd+': paramStats(m.synapses.flatMap((w) => w.dlog_pos)),
+      'd-': paramStats(m.synapses.flatMap((w) => w.dlog_neg)),
     },
   };
 }

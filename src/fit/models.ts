@@ -8,12 +8,12 @@ import { z } from 'zod';
  *                            h = a * s * ln(1 + exp((u - t)/s)) (soma_model "softplus")
  *   u: the soma's input current; h: its output current.
  * Synapse (weight layer k, from soma i of layer k to soma j of layer k+1), code c in -7..7:
- *   I = sign(c) * sum_b bit_b(|c|) * g_b^sign(c) * I_ref * (h_i / I_ref)^e^sign(c)
- *   b over the magnitude bits 4, 2, 1; I_ref = input_scale. gain_pos / gain_neg hold g for
- *   c > 0 / c < 0, row-major [i][j][b] with b = (4, 2, 1). The exponent e (one per weight
- *   layer and sign, near 1) is the ratio of subthreshold slopes of the soma and synapse
- *   transistors: a synapse mirrors h_i as a power law, not exactly linearly. e = 1 is the
- *   seed's linear model.
+ *   I = sign(c) * sum_b bit_b(|c|) * g_b * h_i * (1 + d_b * ln(h_i / I_ref))
+ *   with g_b, d_b of the sign of c; b over the magnitude bits 4, 2, 1; I_ref = input_scale.
+ *   gain_pos / gain_neg hold g, dlog_pos / dlog_neg hold d, row-major [i][j][b], b = (4, 2, 1).
+ *   d (about -0.05) is the mirror's compression: the synapse transistors leave weak
+ *   inversion earlier than the soma's, so I grows a little slower than h. With every d = 0
+ *   this is the seed's linear model, w_eff(c) * h_i.
  */
 export const MODELS_FORMAT = 'codesign-models/1';
 
@@ -32,8 +32,8 @@ export const synapseLayerSchema = z.object({
   cols: z.number().int().positive(),
   gain_pos: z.array(z.number()),
   gain_neg: z.array(z.number()),
-  exponent_pos: z.number().positive().default(1),
-  exponent_neg: z.number().positive().default(1),
+  dlog_pos: z.array(z.number()),
+  dlog_neg: z.array(z.number()),
   /** Fit quality per synapse (row-major [i][j]), over all six bit/sign configurations. */
   fit: fitQuality,
 });
@@ -66,7 +66,7 @@ export const modelsSchema = z
       const n = m.layers[k] * m.layers[k + 1] * 3;
       if (w.rows !== m.layers[k] || w.cols !== m.layers[k + 1])
         ctx.addIssue({ code: 'custom', path: ['synapses', k], message: `expected ${m.layers[k]}x${m.layers[k + 1]}, got ${w.rows}x${w.cols}` });
-      for (const key of ['gain_pos', 'gain_neg'] as const)
+      for (const key of ['gain_pos', 'gain_neg', 'dlog_pos', 'dlog_neg'] as const)
         if (w[key].length !== n) ctx.addIssue({ code: 'custom', path: ['synapses', k, key], message: `expected ${n} values, got ${w[key].length}` });
     });
   });

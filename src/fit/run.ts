@@ -31,6 +31,7 @@ export async function characterizeAndFit(
 ): Promise<FitRunResult> {
   const t0 = Date.now();
   const seed = design.config.seed;
+  await writeFileAtomic(join(resolve(out), 'design.json'), JSON.stringify(design.config, null, 2) + '\n');
   const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), onBatch);
   const source = `spice:${await engine.identity()}`;
   const { models, holdout } = buildModels(rows, {

@@ -1,47 +1,38 @@
-/** Points with h below this share of the largest are left out of the exponent fit (log of ~0). */
-const LOG_FLOOR = 0.02;
-
 /**
- * The common exponent e of I = g * I_ref * (h / I_ref)^e over many devices: a log-log
- * regression with one intercept per device (its gain) and one shared slope.
+ * Synapse model of one bit at one sign: I = g * h * (1 + d * ln(h / iRef)). Linear in
+ * (g, g*d), so each device is a 2x2 least-squares problem.
  */
-export function fitExponent(devices: { h: number[]; y: number[] }[]): number {
-  let sxy = 0, sxx = 0;
-  for (const d of devices) {
-    const hmax = Math.max(...d.h);
-    const idx = d.h.map((_, i) => i).filter((i) => d.h[i] > LOG_FLOOR * hmax && Math.abs(d.y[i]) > 0);
-    if (idx.length < 2) continue;
-    const lx = idx.map((i) => Math.log(d.h[i]));
-    const ly = idx.map((i) => Math.log(Math.abs(d.y[i])));
-    const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
-    const my = ly.reduce((a, b) => a + b, 0) / ly.length;
-    lx.forEach((x, k) => {
-      sxy += (x - mx) * (ly[k] - my);
-      sxx += (x - mx) ** 2;
-    });
-  }
-  return sxx > 0 ? sxy / sxx : 1;
+export function synapseOut(g: number, d: number, iRef: number, h: number): number {
+  return h > 0 ? g * h * (1 + d * Math.log(h / iRef)) : 0;
 }
 
-/** Synapse current of gain g at presynaptic output h (A), with reference current iRef. */
-export function synapseOut(g: number, e: number, iRef: number, h: number): number {
-  return h > 0 ? g * iRef * Math.pow(h / iRef, e) : 0;
-}
-
-/** Gain of one bit at one sign for a given exponent: least squares in I, and its residuals. */
-export function fitGain(h: number[], y: number[], e = 1, iRef = 1): { g: number; sse: number; sst: number } {
-  const basis = h.map((x) => synapseOut(1, e, iRef, x));
-  let sxy = 0, sxx = 0;
-  basis.forEach((x, i) => {
-    sxy += x * y[i];
-    sxx += x * x;
+export function fitSynapse(h: number[], y: number[], iRef: number): { g: number; d: number; sse: number; sst: number } {
+  let s11 = 0, s12 = 0, s22 = 0, b1 = 0, b2 = 0;
+  h.forEach((x, i) => {
+    if (!(x > 0)) return;
+    const f1 = x;
+    const f2 = x * Math.log(x / iRef);
+    s11 += f1 * f1;
+    s12 += f1 * f2;
+    s22 += f2 * f2;
+    b1 += f1 * y[i];
+    b2 += f2 * y[i];
   });
-  const g = sxx > 0 ? sxy / sxx : 0;
+  const det = s11 * s22 - s12 * s12;
+  let g: number, gd: number;
+  if (Math.abs(det) > 1e-12 * s11 * s22) {
+    g = (b1 * s22 - b2 * s12) / det;
+    gd = (s11 * b2 - s12 * b1) / det;
+  } else {
+    g = s11 > 0 ? b1 / s11 : 0;
+    gd = 0;
+  }
+  const d = g !== 0 ? gd / g : 0;
   const my = y.reduce((a, b) => a + b, 0) / y.length;
   let sse = 0, sst = 0;
-  basis.forEach((x, i) => {
-    sse += (y[i] - g * x) ** 2;
+  h.forEach((x, i) => {
+    sse += (y[i] - synapseOut(g, d, iRef, x)) ** 2;
     sst += (y[i] - my) ** 2;
   });
-  return { g, sse, sst };
+  return { g, d, sse, sst };
 }

@@ -11,7 +11,7 @@ export interface SimOptions {
   vntol: number;
 }
 
-export const DEFAULT_OPTIONS: SimOptions = { gmin: 1e-15, abstol: 1e-15, reltol: 1e-6, vntol: 1e-9 };
+export const DEFAULT_OPTIONS: SimOptions = { gmin: 1e-12, abstol: 1e-15, reltol: 1e-6, vntol: 1e-9 };
 
 export function optionsLine(o: SimOptions): string {
   return `gmin=${formatNumber(o.gmin)} abstol=${formatNumber(o.abstol)} reltol=${formatNumber(o.reltol)} vntol=${formatNumber(o.vntol)}`;

@@ -100,9 +100,34 @@ export function codeBits(code: number) {
 /** One synapse to measure at one code (copies of the same die path share its mismatch). */
 export interface SynapseSpec {
   path: string;
-  code: number;
+  /** A fixed code; omitted when the batch sweeps the codes (`codes` option). */
+  code?: number;
   mismatch?: InstanceMismatch;
 }
+
+/**
+ * Gate expressions that set every synapse of a batch to codes[v(cfg)] as the outer DC
+ * sweep steps v(cfg) = 0, 1, ...: one instance per synapse measures all its codes.
+ */
+function codeSweep(codes: number[], vdd: number) {
+  codes.forEach((c) => codeBits(c)); // validates each code
+  const on = (pred: (c: number) => boolean) => {
+    const idx = codes.map((c, k) => (pred(c) ? k : -1)).filter((k) => k >= 0);
+    if (idx.length === 0) return '0';
+    const cond = idx.map((k) => `(v(cfg) > ${k - 0.5} && v(cfg) < ${k + 0.5})`).join(' || ');
+    return `(${cond}) ? ${formatNumber(vdd)} : 0`;
+  };
+  return {
+    last: codes.length - 1,
+    legend: codes.map((c, k) => `${k}: ${c > 0 ? '+' : ''}${c}`).join(', '),
+    sign: on((c) => c < 0),
+    b4: on((c) => (Math.abs(c) & 4) !== 0),
+    b2: on((c) => (Math.abs(c) & 2) !== 0),
+    b1: on((c) => (Math.abs(c) & 1) !== 0),
+  };
+}
+
+const SWEPT_BITS = { sign: 'cfg_sign', b4: 'cfg_b4', b2: 'cfg_b2', b1: 'cfg_b1' };
 
 export interface PreSpec {
   path: string;
@@ -125,7 +150,7 @@ export function synapseBatchTestbench(
   design: Design,
   seed: number,
   pres: PreSpec[],
-  opts: { sweep: Sweep; vout: number; lines?: boolean; options?: SimOptions; title?: string },
+  opts: { sweep: Sweep; vout: number; lines?: boolean; options?: SimOptions; title?: string; codes?: number[] },
 ): SynapseBatch {
   if (pres.length === 0) throw new ConfigError('a synapse testbench needs at least one presynaptic soma');
   checkSweep(opts.sweep, 'synapse sweep');
@@ -133,7 +158,16 @@ export function synapseBatchTestbench(
   const data = pres.map((p, id) => ({
     id,
     ...instanceData(design, seed, 'soma', p.path, p.mismatch),
-    synapses: p.synapses.map((s) => ({ id: k++, code: s.code, bits: codeBits(s.code), ...instanceData(design, seed, 'synapse', s.path, s.mismatch) })),
+    synapses: p.synapses.map((s) => {
+      if (s.code === undefined && !opts.codes) throw new ConfigError(`synapse ${s.path}: give it a code, or sweep codes for the batch`);
+      const swept = s.code === undefined;
+      return {
+        id: k++,
+        code: swept ? `swept (${opts.codes!.join(' ')})` : s.code,
+        bits: swept ? SWEPT_BITS : codeBits(s.code!),
+        ...instanceData(design, seed, 'synapse', s.path, s.mismatch),
+      };
+    }),
   }));
   const vectors = data.map((p) => p.synapses.map((s) => (opts.lines ? { out: `i(vout${s.id})`, src: `i(vsrc${s.id})`, snk: `i(vsnk${s.id})` } : { out: `i(vout${s.id})` })));
   const preVectors = data.map((p) => `i(vprobe${p.id})`);
@@ -145,6 +179,7 @@ export function synapseBatchTestbench(
     probe: deviceData(design, 'soma'),
     vout: formatNumber(opts.vout),
     sweep: fmtSweep(opts.sweep),
+    configs: opts.codes ? codeSweep(opts.codes, design.vdd) : false,
     saves: [...preVectors, ...vectors.flat().flatMap((v) => Object.values(v))].join(' '),
   });
   return { text, pre: preVectors, synapses: vectors };
