@@ -99,3 +99,30 @@ describe('codesign CLI', () => {
     expect(existsSync(net)).toBe(true);
   });
 });
+
+describe('codesign characterize and fit', () => {
+  const dir = tempDir();
+
+  it('characterize writes the run folder and a summary; fit refits from its CSV', async () => {
+    const out = join(dir, 'run');
+    const r = await runCli(['characterize', '--layers', '2,2,2', '--seed', '3', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ somas: 6, synapses: 8, stats: { batches: 3, simulated: 3, skipped: 0 } });
+    for (const f of ['design.json', 'characterization.csv', 'characterization.json', 'models.json']) expect(existsSync(join(out, f))).toBe(true);
+    const again = await runCli(['characterize', '--layers', '2,2,2', '--seed', '3', '--out', out, '--json']);
+    expect(JSON.parse(again.stdout).stats).toMatchObject({ simulated: 0, skipped: 3 });
+    const refit = join(dir, 'refit');
+    const f = await runCli(['fit', '--measurements', join(out, 'characterization.csv'), '--out', refit]);
+    expect(f.code).toBe(0);
+    expect(f.stdout).toMatch(/characterized 6 somas and 8 synapses/);
+    expect(f.stdout).toMatch(/soma a\s+6\s/);
+  });
+
+  it('bad input: a layer of size 0 and an unreadable measurement file', async () => {
+    expectCleanError(await runCli(['characterize', '--layers', '4,0,3', '--out', join(dir, 'x')]), 3, /layers\.1: a layer needs at least one soma/);
+    expectCleanError(await runCli(['characterize', '--layers', '4,a,3', '--out', join(dir, 'x')]), 3, /--layers: expected whole numbers/);
+    expectCleanError(await runCli(['fit', '--measurements', join(dir, 'none.csv'), '--out', join(dir, 'y')]), 3, /measurement file not found/);
+    expect(existsSync(join(dir, 'x', 'models.json'))).toBe(false);
+  });
+});
