@@ -1,10 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { measureSomas, measureSynapses, planBatches } from '../characterize/index.js';
+import { countTransistors, measureSomas, measureSynapses, planBatches } from '../characterize/index.js';
+import { checkCodes, networkFiles } from '../verify/index.js';
 import { characterizeAndFit, fitMeasurements, type FitRunResult } from '../fit/index.js';
 import { Progress } from './progress.js';
-import { CELLS, type CellName } from '../design/index.js';
+import { CELLS, resolveDesign, type CellName } from '../design/index.js';
 import { somaTestbench, synapseTestbench } from '../netlist/index.js';
 import { listPdks, loadPdk } from '../pdk/index.js';
 import { createEngine, exportModels, writeResultsCsv, type Engine } from '../spice/index.js';
@@ -24,14 +25,41 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 export interface NetlistArgs extends DesignArgs {
-  cell: CellName;
+  cell: CellName | 'network';
+  run?: string;
   instances?: number;
   codes?: number[];
   output?: string;
   json?: boolean;
 }
 
+/** Reads a JSON file of a run folder, with errors naming the file. */
+async function readRunJson(run: string, file: string, hint: string): Promise<any> {
+  const p = join(resolve(run), file);
+  if (!existsSync(p)) throw new ConfigError(`${p} not found: ${hint}`);
+  try {
+    return JSON.parse(await readFile(p, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${p} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** network: the trained network of a run folder on its die, as network.cir + weights.inc + inputs.inc. */
+async function networkNetlistCommand(a: NetlistArgs): Promise<void> {
+  if (!a.run) throw new ConfigError('netlist network needs --run <run folder> (holding design.json and weights.json)');
+  const design = resolveDesign(await readRunJson(a.run, 'design.json', 'run codesign characterize first'), join(resolve(a.run), 'design.json'));
+  const weights = await readRunJson(a.run, 'weights.json', 'run codesign train first');
+  checkCodes(weights.codes, design.config.layers, join(resolve(a.run), 'weights.json'));
+  const dir = resolve(a.output ?? a.run);
+  const files = networkFiles(design, design.config.seed, weights.codes);
+  for (const [name, text] of Object.entries(files)) await writeFileAtomic(join(dir, name), text);
+  const counts = countTransistors(design.config.layers);
+  if (a.json) json({ dir, files: Object.keys(files).map((f) => join(dir, f)), ...counts });
+  else out(`wrote ${Object.keys(files).map((f) => join(dir, f)).join(', ')}: ${design.config.layers.join('-')} network, ${counts.transistors} transistors (5 x ${counts.somas} somas + 11 x ${counts.synapses} synapses + ${counts.readouts} readout nFETs)`);
+}
+
 export async function netlistCommand(a: NetlistArgs): Promise<void> {
+  if (a.cell === 'network') return networkNetlistCommand(a);
   const design = designFromArgs(a, a.cell);
   const seed = design.config.seed;
   if (a.codes?.some((c) => !Number.isInteger(c))) throw new ConfigError(`--codes: expected integers in -7..7, got ${a.codes.join(' ')}`);

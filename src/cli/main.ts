@@ -17,14 +17,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'boolean', describe: 'print results as JSON' })
     .command(
       'netlist <cell>',
-      'write a cell subcircuit with a testbench that sweeps it',
+      'write a cell subcircuit with a testbench that sweeps it, or the whole trained network of a run (network --run)',
       (y) =>
         y
-          .positional('cell', { choices: ['soma', 'synapse'] as const, demandOption: true })
+          .positional('cell', { choices: ['soma', 'synapse', 'network'] as const, demandOption: true })
+          .option('run', { type: 'string', describe: 'network: the run folder (design.json, weights.json)' })
           .options(designOptions)
           .option('instances', { type: 'number', describe: 'soma instances driven by the one sweep', default: 1 })
           .option('codes', { type: 'number', array: true, describe: 'synapse weight codes, one synapse each (default -7..7)' })
-          .option('output', { alias: 'o', type: 'string', describe: 'output file (default: stdout)' }),
+          .option('output', { alias: 'o', type: 'string', describe: 'output file (default: stdout); network: output directory (default: the run folder)' }),
       (a) => netlistCommand(a as never),
     )
     .command(
