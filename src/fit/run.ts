@@ -19,9 +19,26 @@ async function writeOutputs(out: string, rows: MeasurementRow[], models: DieMode
   await writeFileAtomic(join(out, 'models.json'), JSON.stringify(models) + '\n');
 }
 
+/** Fits the rows, summarizes, and writes the run folder's files. */
+async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number, source: string, out: string, t0: number, layers?: number[], stats?: CharacterizeStats): Promise<FitRunResult> {
+  const { models, holdout } = buildModels(rows, {
+    design_hash: design.hash,
+    die_seed: seed,
+    pdk: design.pdk.name,
+    corner: design.config.corner,
+    input_scale: design.config.input_scale,
+    soma_model: design.config.fit.soma_model,
+    source,
+    layers,
+  });
+  const summary = { ...summarizeModels(models, holdout), elapsed_s: (Date.now() - t0) / 1000, source, transistors: countTransistors(models.layers).transistors };
+  await writeOutputs(resolve(out), rows, models, summary, stats);
+  return { models, summary, stats };
+}
+
 /**
  * Characterizes every soma and synapse of the die in SPICE and fits each one's model:
- * writes characterization.csv, characterization.json and models.json to `out`.
+ * writes design.json, characterization.csv, characterization.json and models.json to `out`.
  */
 export async function characterizeAndFit(
   engine: Engine,
@@ -33,37 +50,12 @@ export async function characterizeAndFit(
   const seed = design.config.seed;
   await writeFileAtomic(join(resolve(out), 'design.json'), JSON.stringify(design.config, null, 2) + '\n');
   const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), onBatch);
-  const source = `spice:${await engine.identity()}`;
-  const { models, holdout } = buildModels(rows, {
-    design_hash: design.hash,
-    die_seed: seed,
-    pdk: design.pdk.name,
-    corner: design.config.corner,
-    input_scale: design.config.input_scale,
-    soma_model: design.config.fit.soma_model,
-    source,
-    layers: design.config.layers,
-  });
-  const summary = { ...summarizeModels(models, holdout), elapsed_s: (Date.now() - t0) / 1000, source, transistors: countTransistors(design.config.layers).transistors };
-  await writeOutputs(resolve(out), rows, models, summary, stats);
-  return { models, summary, stats };
+  return fitAndWrite(rows, design, seed, `spice:${await engine.identity()}`, out, t0, design.config.layers, stats);
 }
 
 /** Fits the models from a measurement table (a real chip's, or an earlier characterization). */
 export async function fitMeasurements(file: string, design: Design, out: string, seed = design.config.seed): Promise<FitRunResult> {
   const t0 = Date.now();
   const rows = await readMeasurements(file);
-  const source = `measurements:${resolve(file)}`;
-  const { models, holdout } = buildModels(rows, {
-    design_hash: design.hash,
-    die_seed: seed,
-    pdk: design.pdk.name,
-    corner: design.config.corner,
-    input_scale: design.config.input_scale,
-    soma_model: design.config.fit.soma_model,
-    source,
-  });
-  const summary = { ...summarizeModels(models, holdout), elapsed_s: (Date.now() - t0) / 1000, source, transistors: countTransistors(models.layers).transistors };
-  await writeOutputs(resolve(out), rows, models, summary);
-  return { models, summary };
+  return fitAndWrite(rows, design, seed, `measurements:${resolve(file)}`, out, t0);
 }
