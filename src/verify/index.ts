@@ -1,1 +1,2 @@
 export { networkNetlist, networkFiles, weightsInclude, inputsInclude, inlineIncludes, checkCodes, type Codes } from './network.js';
+export { verifyLayered, verifyFullDc, decisions, pwlPoints, type SpiceOutputs, type LayeredOptions } from './layered.js';

@@ -1,0 +1,139 @@
+import { readoutPath, somaPath, synapsePath } from '../characterize/index.js';
+import type { Design } from '../design/index.js';
+import { drawInstance } from '../mismatch/index.js';
+import { codeBits, commonData, instanceParams, render } from '../netlist/index.js';
+import type { Engine } from '../spice/index.js';
+import { ConfigError } from '../util/errors.js';
+import { formatNumber, formatSi } from '../util/si.js';
+import { mapLimit } from '../util/concurrency.js';
+import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
+
+/** SPICE results of a network for a set of samples, from either verification mode. */
+export interface SpiceOutputs {
+  samples: number;
+  classes: number;
+  /** Class currents, row-major [sample][class], A. */
+  currents: Float64Array;
+  /** Simulator runs it took. */
+  runs: number;
+}
+
+/** A pwl(v(idx), ...) argument list: value k at sample k. */
+export function pwlPoints(values: ArrayLike<number>): string {
+  const pts: string[] = [];
+  for (let k = 0; k < values.length; k++) pts.push(`${k}, ${formatNumber(values[k], 10)}`);
+  if (values.length === 1) pts.push(`1, ${formatNumber(values[0], 10)}`);
+  return pts.join(', ');
+}
+
+export interface LayeredOptions {
+  /** Transistors per netlist (neurons of a layer are split into chunks of about this size). */
+  chunkTransistors?: number;
+  /** Samples per DC sweep. */
+  samplesPerRun?: number;
+  timeoutMs?: number;
+}
+
+/**
+ * Layered SPICE verification: each layer is simulated on its own, its presynaptic somas
+ * replaced by sources holding the previous layer's simulated gate voltages, every sample one
+ * point of a DC sweep. Exact in DC (no current flows into a gate), and parallel: the chunks
+ * of a layer run at once on the engine pool.
+ *
+ * `inputs`: input currents, row-major [sample][input soma], A.
+ */
+export async function verifyLayered(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: LayeredOptions = {}): Promise<SpiceOutputs> {
+  const layers = design.config.layers;
+  checkCodes(codes, layers, 'codes');
+  const n0 = layers[0];
+  if (inputs.length % n0 !== 0) throw new ConfigError(`inputs: ${inputs.length} values is not a multiple of ${n0} input somas`);
+  const N = inputs.length / n0;
+  const perRun = opts.samplesPerRun ?? 500;
+  const chunkT = opts.chunkTransistors ?? 20000;
+  const L = layers.length - 1;
+  let runs = 0;
+  // vp/vn[k]: [sample][soma] of soma layer k
+  let vp = new Float64Array(0), vn = new Float64Array(0);
+  let currents = new Float64Array(N * layers[L]);
+  for (let k = 0; k <= L; k++) {
+    const n = layers[k];
+    const fanIn = k === 0 ? 0 : layers[k - 1];
+    const perNeuron = 5 + 11 * fanIn + (k === L ? 1 : 0);
+    const chunk = Math.max(1, Math.floor(chunkT / perNeuron));
+    const jobs: { js: number[]; s0: number; s1: number }[] = [];
+    for (let j0 = 0; j0 < n; j0 += chunk) for (let s0 = 0; s0 < N; s0 += perRun) jobs.push({ js: Array.from({ length: Math.min(chunk, n - j0) }, (_, q) => j0 + q), s0, s1: Math.min(N, s0 + perRun) });
+    const nvp = new Float64Array(N * n), nvn = new Float64Array(N * n);
+    const prevVp = vp, prevVn = vn;
+    await mapLimit(jobs, engine.concurrency * 2, async ({ js, s0, s1 }) => {
+      const m = s1 - s0;
+      const col = (arr: Float64Array, width: number, i: number) => Float64Array.from({ length: m }, (_, s) => arr[(s0 + s) * width + i]);
+      const text = render('tb/layer_dc.sp.hbs', {
+        ...commonData(design, seed, `codesign layered verification: layer ${k}, somas ${js[0]}..${js[js.length - 1]}, samples ${s0}..${s1 - 1}`),
+        title2: `samples ${s0}..${s1 - 1}`,
+        layer: k,
+        targets: `${js[0]}..${js[js.length - 1]}`,
+        lastSample: Math.max(1, m - 1),
+        pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: pwlPoints(col(prevVp, fanIn, i)), vn: pwlPoints(col(prevVn, fanIn, i)) })),
+        inputs: k === 0 ? js.map((i) => ({ i, current: pwlPoints(col(inputs, n0, i)) })) : [],
+        somas: js.map((j) => ({
+          j,
+          devices: instanceParams('soma', drawInstance(design, seed, 'soma', somaPath(k, j))),
+          readout: k === L ? readoutData(design, seed, j) : false,
+          synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ layer: k - 1, i, j, bits: codeBits(codes[k - 1][i][j]), devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))) })),
+        })),
+        saves: js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])).join(' '),
+      });
+      const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
+      runs++;
+      for (const j of js)
+        for (let s = 0; s < m; s++) {
+          if (k === L) currents[(s0 + s) * n + j] = r.vectors[`i(vr_${j})`][s];
+          else {
+            nvp[(s0 + s) * n + j] = r.vectors[`v(s${k}_${j}_vp)`][s];
+            nvn[(s0 + s) * n + j] = r.vectors[`v(s${k}_${j}_vn)`][s];
+          }
+        }
+    });
+    vp = nvp;
+    vn = nvn;
+  }
+  return { samples: N, classes: layers[L], currents, runs };
+}
+
+function readoutData(design: Design, seed: number, j: number) {
+  const m = drawInstance(design, seed, 'readout', readoutPath(j)).mn_read;
+  const s = design.sizes.readout.n;
+  return { model: design.pdk.devices.nfet.model, w: formatSi(s.w), l: formatSi(s.l), dvt: formatNumber(m.dvt), mu: formatNumber(m.mu) };
+}
+
+/** argmax per sample. */
+export function decisions(o: SpiceOutputs): Int32Array {
+  const d = new Int32Array(o.samples);
+  for (let s = 0; s < o.samples; s++) {
+    let best = 0;
+    for (let c = 1; c < o.classes; c++) if (o.currents[s * o.classes + c] > o.currents[s * o.classes + best]) best = c;
+    d[s] = best;
+  }
+  return d;
+}
+
+/**
+ * The whole network in one netlist, every sample one point of a DC sweep (each point
+ * starts from the previous solution). Reference for the layered mode on small networks.
+ */
+export async function verifyFullDc(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: { timeoutMs?: number } = {}): Promise<SpiceOutputs> {
+  const layers = design.config.layers;
+  const n0 = layers[0], C = layers[layers.length - 1];
+  const N = inputs.length / n0;
+  const saves = Array.from({ length: C }, (_, j) => `i(vr_${j})`).join(' ');
+  const circuit = networkNetlist(design, seed, { analysis: `.dc vidx 0 ${Math.max(1, N - 1)} 1\n.save ${saves}` }).text;
+  const sources = Array.from({ length: n0 }, (_, i) => ({ i, points: pwlPoints(Float64Array.from({ length: N }, (_, s) => inputs[s * n0 + i])) }));
+  const text = inlineIncludes(circuit, {
+    'weights.inc': weightsInclude(design, seed, codes),
+    'inputs.inc': render('inputs_swept.inc.hbs', { description: `${N} samples`, lastSample: Math.max(1, N - 1), sources }),
+  });
+  const r = await engine.run({ netlist: text, label: 'full-dc', timeoutMs: opts.timeoutMs });
+  const currents = new Float64Array(N * C);
+  for (let s = 0; s < N; s++) for (let j = 0; j < C; j++) currents[s * C + j] = r.vectors[`i(vr_${j})`][s];
+  return { samples: N, classes: C, currents, runs: 1 };
+}

@@ -1,0 +1,27 @@
+import { resolveDesign } from '../../src/design/index.js';
+import { Stream } from '../../src/mismatch/index.js';
+import { WasmEngine } from '../../src/spice/index.js';
+import { decisions, verifyFullDc, verifyLayered } from '../../src/verify/index.js';
+
+describe('layered SPICE verification', () => {
+  it('agrees with the whole network simulated at once (12 samples, mismatched die)', async () => {
+    const design = resolveDesign({ layers: [4, 6, 3], seed: 2 });
+    const s = new Stream('test/layered');
+    const L = design.config.layers;
+    const codes = L.slice(0, -1).map((n, k) => Array.from({ length: n }, () => Array.from({ length: L[k + 1] }, () => Math.round(s.uniform() * 10 - 4))));
+    const N = 12;
+    const inputs = Float64Array.from({ length: N * L[0] }, () => s.uniform() * 80e-9);
+    const engine = new WasmEngine({ workers: 2 });
+    try {
+      const layered = await verifyLayered(engine, design, 2, codes, inputs, { chunkTransistors: 40 });
+      const full = await verifyFullDc(engine, design, 2, codes, inputs);
+      expect(layered.runs).toBeGreaterThan(3); // layers split into chunks
+      expect(Array.from(decisions(layered))).toEqual(Array.from(decisions(full)));
+      const top = Math.max(...full.currents);
+      expect(top).toBeGreaterThan(10e-9);
+      for (let i = 0; i < full.currents.length; i++) expect(Math.abs(layered.currents[i] - full.currents[i])).toBeLessThan(1e-3 * top);
+    } finally {
+      await engine.close();
+    }
+  });
+});
