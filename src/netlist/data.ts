@@ -30,6 +30,7 @@ export function commonData(design: Design, seed: number, title: string, options:
     corner: design.config.corner,
     modelInclude: design.modelInclude,
     vdd: formatNumber(design.vdd),
+    supply: `dc ${formatNumber(design.vdd)}`,
     temperature: formatNumber(design.config.temperature),
     seed,
     mismatch: mm.enabled ? `on (Pelgrom, A_VT nfet ${avt('nfet')} / pfet ${avt('pfet')} mV*um)` : 'off (nominal devices)',

@@ -1,2 +1,3 @@
 export { networkNetlist, networkFiles, weightsInclude, inputsInclude, inlineIncludes, checkCodes, type Codes } from './network.js';
 export { verifyLayered, verifyFullDc, decisions, pwlPoints, type SpiceOutputs, type LayeredOptions } from './layered.js';
+export { verifyTransient, type TransientOptions, type TransientResult, type SampleTiming } from './transient.js';

@@ -27,7 +27,11 @@ export function checkCodes(codes: Codes, layers: number[], source: string): void
  * The complete transistor-level netlist of a network on its die (weights and inputs in
  * their own include files). Deterministic: the same design and seed give the same bytes.
  */
-export function networkNetlist(design: Design, seed: number, opts: { analysis?: string; options?: SimOptions } = {}): { text: string; counts: ReturnType<typeof countTransistors> } {
+export function networkNetlist(
+  design: Design,
+  seed: number,
+  opts: { analysis?: string; options?: SimOptions; /** Ramp the supply from 0 over this time (transients of big netlists), s. */ supplyRamp?: number } = {},
+): { text: string; counts: ReturnType<typeof countTransistors> } {
   const layers = design.config.layers;
   const counts = countTransistors(layers);
   const last = layers.length - 1;
@@ -51,6 +55,7 @@ export function networkNetlist(design: Design, seed: number, opts: { analysis?: 
   });
   const text = render('network.sp.hbs', {
     ...commonData(design, seed, `codesign network: ${layers.join('-')} on die ${seed}`, opts.options),
+    ...(opts.supplyRamp ? { supply: `pwl(0 0 ${formatSi(opts.supplyRamp)} ${formatNumber(design.vdd)})` } : {}),
     layerText: layers.join('-'),
     counts,
     somaLayers,

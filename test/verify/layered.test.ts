@@ -1,7 +1,7 @@
 import { resolveDesign } from '../../src/design/index.js';
 import { Stream } from '../../src/mismatch/index.js';
 import { WasmEngine } from '../../src/spice/index.js';
-import { decisions, verifyFullDc, verifyLayered } from '../../src/verify/index.js';
+import { decisions, verifyFullDc, verifyLayered, verifyTransient } from '../../src/verify/index.js';
 
 describe('layered SPICE verification', () => {
   it('agrees with the whole network simulated at once (12 samples, mismatched die)', async () => {
@@ -20,6 +20,33 @@ describe('layered SPICE verification', () => {
       const top = Math.max(...full.currents);
       expect(top).toBeGreaterThan(10e-9);
       for (let i = 0; i < full.currents.length; i++) expect(Math.abs(layered.currents[i] - full.currents[i])).toBeLessThan(1e-3 * top);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('transient SPICE verification', () => {
+  it('the whole network in one transient ends each window where DC does; settles within microseconds at microwatts', async () => {
+    const design = resolveDesign({ layers: [4, 6, 3], seed: 3 });
+    const s = new Stream('test/transient');
+    const L = design.config.layers;
+    const codes = L.slice(0, -1).map((n, k) => Array.from({ length: n }, () => Array.from({ length: L[k + 1] }, () => Math.round(s.uniform() * 10 - 4))));
+    const N = 4;
+    const inputs = Float64Array.from({ length: N * L[0] }, () => s.uniform() * 80e-9);
+    const engine = new WasmEngine({ workers: 1 });
+    try {
+      const dc = await verifyFullDc(engine, design, 3, codes, inputs);
+      const tran = await verifyTransient(engine, design, 3, codes, inputs, { period: 10e-6 });
+      const top = Math.max(...dc.currents);
+      for (let i = 0; i < dc.currents.length; i++) expect(Math.abs(tran.currents[i] - dc.currents[i])).toBeLessThan(2e-3 * top);
+      for (const t of tran.timing) {
+        expect(t.settle_s).toBeGreaterThan(0);
+        expect(t.settle_s).toBeLessThan(10e-6);
+        expect(t.power_w).toBeGreaterThan(1e-7);
+        expect(t.power_w).toBeLessThan(1e-4);
+        expect(t.energy_to_settle_j).toBeGreaterThan(0);
+      }
     } finally {
       await engine.close();
     }

@@ -1,0 +1,112 @@
+import type { Design } from '../design/index.js';
+import { render } from '../netlist/index.js';
+import type { Engine } from '../spice/index.js';
+import { formatNumber, formatSi } from '../util/si.js';
+import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
+import type { SpiceOutputs } from './layered.js';
+
+export interface TransientOptions {
+  /** Time each sample is presented, s. */
+  period?: number;
+  /** Input switching time, s. */
+  rise?: number;
+  /** Supply ramp from 0 at the start (big netlists converge this way), s. */
+  ramp?: number;
+  timeoutMs?: number;
+}
+
+/** What one presented sample did in the transient. */
+export interface SampleTiming {
+  /** Time from the input switch until the argmax of the class currents stops changing, s. */
+  decision_s: number;
+  /** Time from the input switch until every class current is within 1 % (of the largest) of its final value, s. */
+  settle_s: number;
+  /** VDD * integral of the supply current from the switch to the decision (the seed's definition), J. */
+  energy_to_decision_j: number;
+  /** VDD * integral of the supply current from the switch until settled within 1 %, J. */
+  energy_to_settle_j: number;
+  /** Mean supply power over the sample's window, W. */
+  power_w: number;
+}
+
+export interface TransientResult extends SpiceOutputs {
+  timing: SampleTiming[];
+  /** Waveforms for plots: time, supply current and the class currents. */
+  wave: { time: Float64Array; supply: Float64Array; classes: Float64Array[] };
+  period: number;
+  t0: number;
+}
+
+/**
+ * The whole network in one transient: the supply ramps up, then the samples are presented
+ * one after another as piecewise-linear input currents. Class currents are read at the end
+ * of each window; latency, settling and energy are measured per sample.
+ */
+export async function verifyTransient(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: TransientOptions = {}): Promise<TransientResult> {
+  const layers = design.config.layers;
+  checkCodes(codes, layers, 'codes');
+  const n0 = layers[0], C = layers[layers.length - 1];
+  const N = inputs.length / n0;
+  const period = opts.period ?? 20e-6;
+  const rise = opts.rise ?? 100e-9;
+  const ramp = opts.ramp ?? 2e-6;
+  const t0 = ramp + period; // one window with no input lets the circuit settle after power-up
+  const tStop = t0 + N * period;
+  const switchAt = (k: number) => t0 + k * period;
+  const sources = Array.from({ length: n0 }, (_, i) => {
+    const pts: string[] = ['0 0'];
+    let prev = 0;
+    for (let k = 0; k < N; k++) {
+      const v = inputs[k * n0 + i];
+      pts.push(`${formatSi(switchAt(k))} ${formatNumber(prev, 10)}`, `${formatSi(switchAt(k) + rise)} ${formatNumber(v, 10)}`);
+      prev = v;
+    }
+    return { i, points: pts.join(' ') };
+  });
+  const saves = ['i(vdd)', ...Array.from({ length: C }, (_, j) => `i(vr_${j})`)].join(' ');
+  const circuit = networkNetlist(design, seed, { supplyRamp: ramp, analysis: `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(period / 100)}\n.save ${saves}` }).text;
+  const text = inlineIncludes(circuit, {
+    'weights.inc': weightsInclude(design, seed, codes),
+    'inputs.inc': render('inputs_pwl.inc.hbs', { description: `${N} samples in a transient`, t0: formatSi(t0), period: formatSi(period), rise: formatSi(rise), sources }),
+  });
+  const r = await engine.run({ netlist: text, label: 'full-tran', timeoutMs: opts.timeoutMs });
+  const time = r.vectors[r.scale];
+  const supply = r.vectors['i(vdd)'].map((v) => -v);
+  const classes = Array.from({ length: C }, (_, j) => r.vectors[`i(vr_${j})`]);
+  const currents = new Float64Array(N * C);
+  const timing: SampleTiming[] = [];
+  for (let k = 0; k < N; k++) {
+    const ts = switchAt(k), te = ts + period;
+    const idx: number[] = [];
+    for (let p = 0; p < time.length; p++) if (time[p] >= ts && time[p] <= te) idx.push(p);
+    const last = idx[idx.length - 1];
+    const final = classes.map((c) => c[last]);
+    final.forEach((v, j) => (currents[k * C + j] = v));
+    const argmax = (p: number) => classes.reduce((b, c, j) => (c[p] > classes[b][p] ? j : b), 0);
+    const win = argmax(last);
+    const scale = Math.max(...final.map(Math.abs), 1e-12);
+    let decision = 0, settle = 0;
+    for (const p of idx) {
+      if (argmax(p) !== win) decision = time[p] - ts;
+      if (classes.some((c, j) => Math.abs(c[p] - final[j]) > 0.01 * scale)) settle = time[p] - ts;
+    }
+    // The first point after the last disagreement is when the state is reached.
+    const after = (dt: number) => {
+      const p = idx.find((q) => time[q] - ts > dt);
+      return p === undefined ? dt : time[p] - ts;
+    };
+    decision = decision > 0 ? after(decision) : 0;
+    settle = settle > 0 ? after(settle) : 0;
+    const integrate = (a: number, b: number) => {
+      let e = 0;
+      for (let q = 1; q < idx.length; q++) {
+        const p0 = idx[q - 1], p1 = idx[q];
+        if (time[p0] < a || time[p1] > b) continue;
+        e += 0.5 * (supply[p0] + supply[p1]) * (time[p1] - time[p0]);
+      }
+      return e * design.vdd;
+    };
+    timing.push({ decision_s: decision, settle_s: settle, energy_to_decision_j: integrate(ts, ts + decision), energy_to_settle_j: integrate(ts, ts + settle), power_w: integrate(ts, te) / period });
+  }
+  return { samples: N, classes: C, currents, runs: 1, timing, wave: { time, supply, classes }, period, t0 };
+}
