@@ -1,19 +1,53 @@
 /**
- * Benchmarks: `npm run bench -- <name> [--json]`. Each prints a table of numbers measured
- * in this run, with ratios against a baseline measured in the same run.
+ * Benchmarks: `tsx scripts/bench.ts <name>... [--json]`. Each benchmark is a module under
+ * scripts/bench/, loaded only when asked for so one benchmark's imports cost the others nothing.
  */
-const BENCHMARKS: Record<string, { describe: string; load: () => Promise<{ run(opts: { json?: boolean }): Promise<void> }> }> = {
-  spice: { describe: 'engine start-up and DC throughput: wasm 1 worker vs pool vs native ngspice', load: () => import('./bench/spice.js') },
-  characterize: { describe: 'devices/s characterizing the whole MNIST 196-50-10 die, wasm pool vs native', load: () => import('./bench/characterize.js') },
+import type { BenchResult } from './bench/types.js';
+
+/** A benchmark returns its report for this script to print; one returning nothing has printed its own (and set process.exitCode). */
+type BenchModule = { run(opts: { json: boolean }): Promise<BenchResult | void> };
+
+const BENCHMARKS: Record<string, { description: string; load: () => Promise<BenchModule> }> = {
+  spice: { description: 'simulator start-up and throughput: wasm vs native ngspice, 1 worker vs all cores', load: () => import('./bench/spice.js') },
+  characterize: { description: 'devices/s characterizing the whole MNIST 196-50-10 die, wasm pool vs native', load: () => import('./bench/characterize.js') },
+  train: { description: 'trainer samples/s (forward, backward, update) on 196-50-10 and 196-100-10: hand-written kernel vs tfjs cpu and wasm', load: () => import('./bench/train.js') },
 };
 
-const args = process.argv.slice(2);
-const names = args.filter((a) => !a.startsWith('--'));
-const json = args.includes('--json');
-if (names.length === 0 || names.some((n) => !(n in BENCHMARKS))) {
-  const bad = names.filter((n) => !(n in BENCHMARKS));
-  if (bad.length) console.error(`unknown benchmark: ${bad.join(', ')}`);
-  console.error(`usage: npm run bench -- <name> [--json]\n${Object.entries(BENCHMARKS).map(([k, v]) => `  ${k.padEnd(14)}${v.describe}`).join('\n')}`);
-  process.exit(2);
+function usage(): string {
+  const names = Object.entries(BENCHMARKS).map(([n, b]) => `  ${n.padEnd(14)}${b.description}`);
+  return ['usage: npm run bench -- <name>... [--json]', 'benchmarks:', ...names].join('\n');
 }
-for (const n of names) await (await BENCHMARKS[n].load()).run({ json });
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage());
+    return 0;
+  }
+  const names = argv.filter((a) => !a.startsWith('-'));
+  const unknown = [...names.filter((n) => !(n in BENCHMARKS)), ...argv.filter((a) => a.startsWith('-') && a !== '--json')];
+  if (names.length === 0 || unknown.length > 0) {
+    console.error(`${unknown.length ? `unknown: ${unknown.join(', ')}\n` : ''}${usage()}`);
+    return 2;
+  }
+  const results: Record<string, BenchResult> = {};
+  for (const name of names) {
+    const r = await (await BENCHMARKS[name].load()).run({ json });
+    if (r) results[name] = r;
+  }
+  const reports = Object.entries(results);
+  if (reports.length === 0) return 0;
+  if (json) console.log(JSON.stringify(Object.fromEntries(reports.map(([n, r]) => [n, r.json])), null, 2));
+  else console.log(reports.map(([, r]) => r.text).join('\n\n'));
+  return Math.max(...reports.map(([, r]) => r.exitCode));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = Math.max(code, Number(process.exitCode ?? 0));
+  },
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,20 @@
+/** What a benchmark hands back: a plain-text report, the same data for --json, and an exit code. */
+export interface BenchResult {
+  text: string;
+  json: unknown;
+  exitCode: number;
+}
+
+/** Progress goes to stderr so that stdout holds only the report (or the JSON). */
+export function progress(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+/** Left-aligned first column, right-aligned others: numbers line up. */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  return all
+    .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd())
+    .join('\n');
+}
