@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { DATASETS } from '../data/index.js';
+import { trainRunFull, type TrainingFile } from '../train/index.js';
+import { table } from './commands.js';
+
+export interface TrainArgs {
+  /** Run folder holding models.json, e.g. runs/iris-1. */
+  run: string;
+  dataset?: 'iris' | 'mnist';
+  /** Directory of the standard MNIST IDX files (instead of the packaged digits). */
+  mnistIdx?: string;
+  epochs?: number;
+  patience?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  json?: boolean;
+}
+
+/** Options of `codesign train`, for yargs' `.options(trainOptions)`. */
+export const trainOptions = {
+  run: { type: 'string', demandOption: true, describe: 'run folder with models.json (written by characterize or fit), e.g. runs/iris-1' },
+  dataset: { choices: DATASETS, describe: 'dataset (default: iris for 3 output classes, mnist otherwise); a network with one input more than the dataset gets a constant bias input' },
+  'mnist-idx': { type: 'string', describe: 'directory with the standard MNIST IDX files (train-images-idx3-ubyte, ...) instead of the packaged 10,000 digits' },
+  epochs: { type: 'number', describe: 'most epochs per training (default iris 400, mnist 60); early stopping on validation accuracy' },
+  patience: { type: 'number', describe: 'epochs without a better validation accuracy before stopping (default iris 100, mnist 15)' },
+  batch: { type: 'number', describe: 'minibatch size (default iris 10, mnist 50)' },
+  lr: { type: 'number', describe: 'Adam step size in code units (default iris 0.05, mnist 0.02)' },
+  seed: { type: 'number', default: 1, describe: 'training seed: initial weights and sample order' },
+} as const;
+
+const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+/**
+ * `codesign train --run <dir>`: trains mismatch-aware codes for the die of a run folder and
+ * the three baselines next to them; writes weights.json and training.json into the folder.
+ */
+export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
+  const { dir, training, weights, result } = await trainRunFull(a.run, a);
+  const paths = { weights: join(dir, 'weights.json'), training: join(dir, 'training.json') };
+  if (a.json) {
+    out(JSON.stringify({ run: dir, ...paths, dataset: training.dataset, seed: training.seed, engine: training.engine, baselines: training.baselines, metrics: training.metrics }, null, 2));
+    return training;
+  }
+  const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+  const { splits: s, metrics: m } = training;
+  out(`trained ${weights.layers.join('-')} on ${training.dataset} (${s.train}/${s.val}/${s.test}) for die ${weights.die_seed} of ${dir}, seed ${training.seed}, ${training.engine}, ${m.elapsed_s.toFixed(1)} s`);
+  const runOf = { ideal_float: result.float, ideal_quantized: result.ideal, aware: result.aware } as const;
+  out(
+    table(
+      ['network', 'devices', 'weights', 'test accuracy', 'val accuracy', 'best/run epochs'],
+      training.baselines.map((row) => {
+        const t = row.name === 'naive' ? undefined : runOf[row.name];
+        return [row.name.replace('_', ' '), row.devices, row.weights, pct(row.test_accuracy), pct(row.val_accuracy), t ? `${t.best_epoch}/${t.epochs_run}` : '-'];
+      }),
+    ),
+  );
+  out(`aware - naive: ${(100 * m.aware_gain_over_naive).toFixed(1)} points; ideal quantized - aware: ${(100 * m.aware_gap_to_ideal_quantized).toFixed(1)} points`);
+  out(`wrote ${paths.weights} and ${paths.training}`);
+  return training;
+}

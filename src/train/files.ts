@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { CODE_MAX } from './codes.js';
+
+/** The compute engine of the trainer (chosen by measurement: `npm run bench -- train`). */
+export const ENGINE = 'js-float64';
+
+export const WEIGHTS_FORMAT = 'codesign-weights/1';
+export const TRAINING_FORMAT = 'codesign-training/1';
+
+const code = z.number().int().min(-CODE_MAX).max(CODE_MAX);
+
+const optionsSchema = z.object({
+  epochs: z.number().int().positive(),
+  patience: z.number().int().positive(),
+  batch: z.number().int().positive(),
+  lr: z.number().positive(),
+  logitScale: z.number().positive(),
+  weightDecay: z.number().nonnegative(),
+});
+
+/** weights.json: the mismatch-aware codes of one die, what verification writes into the netlist. */
+export const weightsSchema = z.object({
+  format: z.literal(WEIGHTS_FORMAT),
+  /** Soma count per layer, input layer first. */
+  layers: z.array(z.number().int().positive()).min(2),
+  /** One integer matrix per weight layer: rows = presynaptic soma i, cols = postsynaptic soma j, codes in -7..7. */
+  codes: z.array(z.array(z.array(code))),
+  dataset: z.string(),
+  /** The last input is a constant 1.0 (input current input_scale), the network's bias. */
+  bias_input: z.boolean(),
+  seed: z.number().int(),
+  epochs_run: z.number().int().nonnegative(),
+  best_epoch: z.number().int().nonnegative(),
+  engine: z.string(),
+  /** SHA-256 of the models.json bytes the codes were trained for. */
+  models_hash: z.string(),
+  design_hash: z.string(),
+  die_seed: z.number().int().nonnegative(),
+  input_scale: z.number().positive(),
+  options: optionsSchema,
+});
+
+const epochLog = z.object({ epoch: z.number().int(), train_loss: z.number(), train_accuracy: z.number(), val_loss: z.number(), val_accuracy: z.number() });
+
+const baselineRow = z.object({
+  name: z.enum(['ideal_float', 'ideal_quantized', 'naive', 'aware']),
+  devices: z.enum(['nominal', 'die']),
+  weights: z.enum(['float', 'ideal codes', 'aware codes']),
+  test_accuracy: z.number(),
+  test_loss: z.number(),
+  val_accuracy: z.number(),
+});
+
+/** training.json: curves per epoch of the three trainings, the baselines table and run metrics. */
+export const trainingSchema = z.object({
+  format: z.literal(TRAINING_FORMAT),
+  dataset: z.string(),
+  dataset_notes: z.string(),
+  splits: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }),
+  layers: z.array(z.number().int().positive()),
+  seed: z.number().int(),
+  engine: z.string(),
+  models_hash: z.string(),
+  options: optionsSchema,
+  curves: z.object({ ideal_float: z.array(epochLog), ideal_quantized: z.array(epochLog), aware: z.array(epochLog) }),
+  baselines: z.array(baselineRow),
+  metrics: z.object({
+    test_accuracy: z.number(),
+    /** aware minus naive test accuracy, and ideal quantized minus aware (points of 1.0). */
+    aware_gain_over_naive: z.number(),
+    aware_gap_to_ideal_quantized: z.number(),
+    epochs_run: z.number().int(),
+    elapsed_s: z.number(),
+    /** Training samples processed per second (forward, backward, update) over all three trainings. */
+    samples_per_s: z.number(),
+  }),
+});
+
+export type WeightsFile = z.infer<typeof weightsSchema>;
+export type TrainingFile = z.infer<typeof trainingSchema>;

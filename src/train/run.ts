@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadDataset, withBiasInput, type Dataset } from '../data/index.js';
+import { modelsSchema, type DieModels } from '../fit/models.js';
+import { ConfigError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { parseOrThrow } from '../util/zod.js';
+import { defaultTrainOptions, trainWithBaselines, type BaselinesResult } from './baselines.js';
+import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
+
+export interface TrainRunOptions {
+  /** Default: iris for 3 output classes, mnist otherwise. */
+  dataset?: 'iris' | 'mnist';
+  /** Directory of the standard MNIST IDX files (instead of the packaged digits). */
+  mnistIdx?: string;
+  seed?: number;
+  epochs?: number;
+  patience?: number;
+  batch?: number;
+  lr?: number;
+}
+
+export interface TrainRunResult {
+  dir: string;
+  training: TrainingFile;
+  weights: WeightsFile;
+  result: BaselinesResult;
+}
+
+/** models.json of a run folder, validated, and the SHA-256 of its bytes. */
+export function readModels(dir: string): { models: DieModels; hash: string; path: string } {
+  const path = join(dir, 'models.json');
+  if (!existsSync(path)) throw new ConfigError(`models.json not found in ${dir} (codesign characterize --out ${dir}, or codesign fit, writes it)`);
+  const bytes = readFileSync(path);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return { models: parseOrThrow(modelsSchema, raw, path), hash: createHash('sha256').update(bytes).digest('hex'), path };
+}
+
+function positiveInt(v: number | undefined, name: string): number | undefined {
+  if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new ConfigError(`${name}: expected a positive integer, got ${v}`);
+  return v;
+}
+
+/**
+ * Trains mismatch-aware codes for the die of a run folder (its models.json) and the three
+ * baselines next to them; writes training.json, then weights.json (last: it marks a
+ * complete training).
+ */
+export async function trainRun(run: string, o: TrainRunOptions = {}): Promise<TrainingFile> {
+  return (await trainRunFull(run, o)).training;
+}
+
+/** trainRun, also returning the weights file and the trained networks. */
+export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const t0 = performance.now();
+  const dir = resolve(run);
+  const { models, hash, path } = readModels(dir);
+  const L = models.layers;
+  const name = o.dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
+  let data: Dataset = loadDataset(name, { idxDir: o.mnistIdx });
+  // One input more than the dataset has features: the last input is a constant (bias) input.
+  const biasInput = L[0] === data.features + 1;
+  if (biasInput) data = withBiasInput(data);
+  if (L[0] !== data.features || L[L.length - 1] !== data.classes)
+    throw new ConfigError(`${path}: network ${L.join('-')} does not fit dataset ${name} (${data.features} inputs, or ${data.features + 1} with a bias input; ${data.classes} classes)`);
+  if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new ConfigError(`seed: expected an integer, got ${o.seed}`);
+  if (o.lr !== undefined && !(o.lr > 0)) throw new ConfigError(`lr: expected a positive number, got ${o.lr}`);
+  const d = defaultTrainOptions(name);
+  const options = {
+    epochs: positiveInt(o.epochs, 'epochs') ?? d.epochs,
+    patience: positiveInt(o.patience, 'patience') ?? d.patience,
+    batch: positiveInt(o.batch, 'batch') ?? d.batch,
+    lr: o.lr ?? d.lr,
+    logitScale: d.logitScale,
+    weightDecay: d.weightDecay ?? 0,
+  };
+  const seed = o.seed ?? 1;
+  const result = trainWithBaselines(models, data, { ...options, seed });
+  const elapsed = (performance.now() - t0) / 1000;
+  const samples = (result.float.epochs_run + result.ideal.epochs_run + result.aware.epochs_run) * data.train.n;
+  const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
+  const weights: WeightsFile = {
+    format: WEIGHTS_FORMAT,
+    layers: [...L],
+    codes: result.aware.codes!.map((c, k) => Array.from({ length: L[k] }, (_, i) => Array.from(c.subarray(i * L[k + 1], (i + 1) * L[k + 1])))),
+    dataset: data.name,
+    bias_input: biasInput,
+    seed,
+    epochs_run: result.aware.epochs_run,
+    best_epoch: result.aware.best_epoch,
+    engine: ENGINE,
+    models_hash: hash,
+    design_hash: models.design_hash,
+    die_seed: models.die_seed,
+    input_scale: models.input_scale,
+    options,
+  };
+  const training: TrainingFile = {
+    format: TRAINING_FORMAT,
+    dataset: data.name,
+    dataset_notes: data.notes,
+    splits: { train: data.train.n, val: data.val.n, test: data.test.n },
+    layers: [...L],
+    seed,
+    engine: ENGINE,
+    models_hash: hash,
+    options,
+    curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
+    baselines: result.rows,
+    metrics: {
+      test_accuracy: acc.aware,
+      aware_gain_over_naive: acc.aware - acc.naive,
+      aware_gap_to_ideal_quantized: acc.ideal_quantized - acc.aware,
+      epochs_run: result.aware.epochs_run,
+      elapsed_s: elapsed,
+      samples_per_s: samples / elapsed,
+    },
+  };
+  await writeFileAtomic(join(dir, 'training.json'), JSON.stringify(training, null, 2) + '\n');
+  await writeFileAtomic(join(dir, 'weights.json'), JSON.stringify(weights) + '\n');
+  return { dir, training, weights, result };
+}
