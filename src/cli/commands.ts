@@ -2,7 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { countTransistors, measureSomas, measureSynapses, planBatches } from '../characterize/index.js';
-import { checkCodes, networkFiles } from '../verify/index.js';
+import { checkCodes, networkFiles, verifyRun, type VerifyMode } from '../verify/index.js';
+import { runFlow } from '../study/index.js';
 import { characterizeAndFit, fitMeasurements, type FitRunResult } from '../fit/index.js';
 import { Progress } from './progress.js';
 import { CELLS, resolveDesign, type CellName } from '../design/index.js';
@@ -237,4 +238,100 @@ export async function fitCommand(a: FitArgs): Promise<void> {
   const r = await fitMeasurements(a.measurements, design, outDir);
   if (a.json) return json({ out: outDir, ...r.summary });
   printFitSummary(r, outDir, { layers: r.models.layers, seed: r.models.die_seed });
+}
+
+export interface VerifyArgs {
+  run: string;
+  engine: string;
+  mode: VerifyMode;
+  samples?: number;
+  period?: number;
+  timeout?: number;
+  json?: boolean;
+  cache?: boolean;
+}
+
+/** Simulates the trained network of a run in SPICE and compares it with the fitted models. */
+export async function verifyCommand(a: VerifyArgs): Promise<void> {
+  if (a.samples !== undefined && !(Number.isInteger(a.samples) && a.samples > 0)) throw new ConfigError(`--samples: expected a positive integer, got ${a.samples}`);
+  const design = JSON.parse(await readFile(join(resolve(a.run), 'design.json'), 'utf8').catch(() => '{}'));
+  const r = await withEngine(a.engine, design.pdk, { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined }, (e) =>
+    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period }),
+  );
+  if (a.json) return json(r);
+  const acc = r.accuracy as { spice: number; model: number };
+  const err = r.output_error as { median_abs: number; p90_abs: number; max_abs: number };
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  const rows: (string | number)[][] = [
+    ['samples', String(r.samples)],
+    ['SPICE accuracy', pct(acc.spice)],
+    ['model accuracy', pct(acc.model)],
+    ['class agreement SPICE vs model', pct(r.agreement as number)],
+    ['class current error |model - SPICE| / max (median, p90, max)', `${pct(err.median_abs)}, ${pct(err.p90_abs)}, ${pct(err.max_abs)}`],
+  ];
+  const t = r.timing as Record<string, any> | undefined;
+  if (t) {
+    rows.push(
+      ['settling time to 1 % (median, max)', `${formatSi(t.settling_time_s.median, 3)}s, ${formatSi(t.settling_time_s.max, 3)}s`],
+      ['time to classification (median, max)', `${formatSi(t.decision_time_s.median, 3)}s, ${formatSi(t.decision_time_s.max, 3)}s`],
+      ['supply power (median)', `${formatSi(t.power_w.median, 3)}W`],
+      ['energy per inference (to settling)', `${formatSi(t.energy_per_inference_j, 3)}J`],
+      ['MACs/J | ops/J (1 MAC = 2 ops)', `${(t.macs_per_joule / 1e12).toFixed(2)} TMAC/J | ${(t.ops_per_joule / 1e12).toFixed(2)} TOp/J (seed: ~7 TOp/J)`],
+    );
+  }
+  out(`SPICE verification (${a.mode}) of ${resolve(a.run)}: ${(r.network as number[]).join('-')} network, ${r.transistors} transistors, engine ${r.engine}`);
+  out(table(['', 'value'], rows));
+  out(`${r.spice_runs} simulator run(s), ${(r.elapsed_s as number).toFixed(1)} s; wrote ${join(resolve(a.run), a.mode === 'full' ? 'verify-full.json' : 'verify.json')}`);
+}
+
+export interface RunArgs extends DesignArgs {
+  dataset?: 'iris' | 'mnist';
+  out?: string;
+  engine: string;
+  samples?: number;
+  'full-samples'?: number;
+  'train-seed'?: number;
+  epochs?: number;
+  json?: boolean;
+  cache?: boolean;
+}
+
+/** The main job: one die from design to SPICE-verified trained network. */
+export async function runCommand(a: RunArgs): Promise<void> {
+  const dataset = a.dataset ?? (a.preset === 'mnist' ? 'mnist' : 'iris');
+  const design = designFromArgs({ ...a, preset: a.preset ?? (a.design || a.layers ? undefined : dataset) });
+  const outDir = resolve(a.out ?? join('runs', `${dataset}-${design.config.seed}`));
+  const log = (s: string) => {
+    if (!a.json) process.stderr.write(s + '\n');
+  };
+  const summary = await withEngine(a.engine, design.config.pdk, { cache: a.cache, failDir: join(outDir, 'failed') }, async (e) => {
+    const progress = new Progress('characterize', planBatches(design).length);
+    return runFlow(e, design, outDir, {
+      dataset,
+      samples: a.samples,
+      fullSamples: a['full-samples'],
+      trainSeed: a['train-seed'],
+      epochs: a.epochs,
+      onStage: (st) => log(`[${st}]`),
+      onBatch: () => progress.tick(),
+    });
+  });
+  if (a.json) return json({ out: outDir, ...summary });
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const si = (x: number | null, unit: string) => (x === null ? '-' : `${formatSi(x, 3)}${unit}`);
+  out(`codesign run: ${summary.dataset} ${summary.network.join('-')} on die ${summary.die_seed} (${summary.transistors} transistors), ${summary.engine}`);
+  out(table(['', 'value'], [
+    ['ideal float (nominal devices)', pct(summary.accuracy.ideal_float)],
+    ['ideal quantized (nominal devices)', pct(summary.accuracy.ideal_quantized)],
+    ['naive: ideal codes on this die (model)', pct(summary.accuracy.naive)],
+    ['aware: codes trained on this die (model)', pct(summary.accuracy.aware)],
+    [`aware in SPICE (${summary.spice_samples} test samples)`, pct(summary.accuracy.spice)],
+    ['class agreement SPICE vs model', pct(summary.agreement)],
+    ['settling time to 1 % (median)', si(summary.settling_time_s, 's')],
+    ['supply power (median)', si(summary.power_w, 'W')],
+    ['energy per inference', si(summary.energy_per_inference_j, 'J')],
+    ['ops/J (1 MAC = 2 ops) | MACs/J', summary.ops_per_joule === null ? '-' : `${(summary.ops_per_joule / 1e12).toFixed(2)} TOp/J | ${(summary.macs_per_joule! / 1e12).toFixed(2)} TMAC/J`],
+    ['time', `${summary.elapsed_s.toFixed(1)} s (${Object.entries(summary.stages_s).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`],
+  ]));
+  out(`wrote ${join(outDir, 'summary.json')}`);
 }

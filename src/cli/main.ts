@@ -3,8 +3,9 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CodesignError, ExitCode } from '../util/errors.js';
 import { GENERATOR_VERSION } from '../util/version.js';
-import { characterizeCommand, demoCommand, fitCommand, netlistCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
+import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
+import { trainCommand, trainOptions } from './train-command.js';
 
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -72,6 +73,42 @@ export async function main(argv: string[]): Promise<number> {
           .option('measurements', { type: 'string', demandOption: true, describe: 'CSV with columns device,kind,layer,pre,post,config,point,x_a,y_a (amperes)' })
           .option('out', { type: 'string', demandOption: true, describe: 'run folder for models.json' }),
       (a) => fitCommand(a as never),
+    )
+    .command(
+      'train',
+      'train mismatch-aware 3-bit+sign codes for the die of a run, with the ideal and naive baselines (weights.json, training.json)',
+      (y) => y.options(trainOptions),
+      (a) => trainCommand(a as never).then(() => undefined),
+    )
+    .command(
+      'verify',
+      'simulate the trained network of a run in SPICE and compare with the fitted models (accuracy, agreement, settling, energy)',
+      (y) =>
+        y
+          .option('run', { type: 'string', demandOption: true, describe: 'run folder (design.json, models.json, weights.json)' })
+          .option('mode', { choices: ['layered', 'full'] as const, default: 'layered' as const, describe: 'layered: each layer in DC, all test samples; full: the whole network in one transient' })
+          .option('samples', { type: 'number', describe: 'test samples (default: all in layered mode, 20 in full mode)' })
+          .option('period', { type: 'number', describe: 'full mode: time each sample is presented, s (default 20e-6)' })
+          .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
+          .option('timeout', { type: 'number', describe: 'seconds before a simulator run is stopped' })
+          .option('cache', { type: 'boolean', default: true }),
+      (a) => verifyCommand(a as never),
+    )
+    .command(
+      'run',
+      'the main job: die, characterize, fit, train, verify in one command, ending in summary.json',
+      (y) =>
+        y
+          .options(designOptions)
+          .option('dataset', { choices: ['iris', 'mnist'] as const, describe: 'dataset (default iris; mnist uses the 196-50-10 preset)' })
+          .option('out', { type: 'string', describe: 'run folder (default runs/<dataset>-<seed>)' })
+          .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
+          .option('samples', { type: 'number', describe: 'test samples verified in layered SPICE (default: the whole test split)' })
+          .option('full-samples', { type: 'number', default: 10, describe: 'samples of the full-network transient (latency, energy); 0 skips it' })
+          .option('train-seed', { type: 'number', describe: 'training seed (default 1)' })
+          .option('epochs', { type: 'number', describe: 'most training epochs' })
+          .option('cache', { type: 'boolean', default: true }),
+      (a) => runCommand(a as never),
     )
     .command(
       'demo',

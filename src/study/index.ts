@@ -1,0 +1,1 @@
+export { runFlow, type FlowOptions, type FlowSummary } from './flow.js';

@@ -1,0 +1,28 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveDesign } from '../../src/design/index.js';
+import { WasmEngine } from '../../src/spice/index.js';
+import { runFlow } from '../../src/study/index.js';
+import { tempDir } from '../helpers.js';
+
+describe('codesign run on Iris, end to end through SPICE', () => {
+  it('SPICE agrees with the fitted models (>= 97 %) and its accuracy is within 2 points of theirs', async () => {
+    const engine = new WasmEngine({ workers: 2 });
+    const out = tempDir();
+    try {
+      const s = await runFlow(engine, resolveDesign({}), out, { dataset: 'iris', fullSamples: 4 });
+      expect(s.spice_samples).toBe(30);
+      expect(s.agreement).toBeGreaterThanOrEqual(0.97);
+      expect(Math.abs(s.accuracy.spice - s.accuracy.model_on_spice_samples)).toBeLessThanOrEqual(0.02 + 1e-9);
+      expect(s.energy_per_inference_j).toBeGreaterThan(0);
+      expect(s.settling_time_s).toBeGreaterThan(0);
+      expect(s.settling_time_s).toBeLessThan(20e-6);
+      for (const f of ['design.json', 'models.json', 'weights.json', 'training.json', 'verify.json', 'verify-full.json', 'summary.json']) expect(existsSync(join(out, f))).toBe(true);
+      const stored = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+      for (const k of ['dataset', 'network', 'die_seed', 'accuracy', 'agreement', 'energy_per_inference_j', 'ops_per_joule', 'settling_time_s', 'power_w', 'transistors', 'elapsed_s']) expect(stored).toHaveProperty(k);
+      for (const k of ['ideal_float', 'ideal_quantized', 'naive', 'aware', 'spice']) expect(typeof stored.accuracy[k]).toBe('number');
+    } finally {
+      await engine.close();
+    }
+  });
+});
