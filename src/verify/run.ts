@@ -103,6 +103,8 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     agreement: agree / n,
     output_error: { median_abs: median(absErr), p90_abs: quantile(absErr, 0.9), max_abs: Math.max(...absErr), mean_signed: errors.reduce((a, b) => a + b, 0) / errors.length, note: 'model minus SPICE class current, relative to the sample\'s largest SPICE class current' },
     spice_runs: spice.runs,
+    /** Per sample (the first `samples` of the test split): label, SPICE class, model class. */
+    per_sample: { label: Array.from(y), spice_class: Array.from(spiceClass), model_class: Array.from(modelClass) },
     elapsed_s: (Date.now() - t0) / 1000,
   };
   if ('timing' in spice) {

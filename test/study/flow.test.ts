@@ -6,11 +6,11 @@ import { runFlow } from '../../src/study/index.js';
 import { tempDir } from '../helpers.js';
 
 describe('codesign run on Iris, end to end through SPICE', () => {
-  it('SPICE agrees with the fitted models (>= 97 %) and its accuracy is within 2 points of theirs', async () => {
+  it('SPICE agrees with the fitted models (>= 97 %), its accuracy is within 2 points of theirs, layered and full modes agree', async () => {
     const engine = new WasmEngine({ workers: 2 });
     const out = tempDir();
     try {
-      const s = await runFlow(engine, resolveDesign({}), out, { dataset: 'iris', fullSamples: 4 });
+      const s = await runFlow(engine, resolveDesign({}), out, { dataset: 'iris', fullSamples: 10 });
       expect(s.spice_samples).toBe(30);
       expect(s.agreement).toBeGreaterThanOrEqual(0.97);
       expect(Math.abs(s.accuracy.spice - s.accuracy.model_on_spice_samples)).toBeLessThanOrEqual(0.02 + 1e-9);
@@ -21,6 +21,11 @@ describe('codesign run on Iris, end to end through SPICE', () => {
       const stored = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
       for (const k of ['dataset', 'network', 'die_seed', 'accuracy', 'agreement', 'energy_per_inference_j', 'ops_per_joule', 'settling_time_s', 'power_w', 'transistors', 'elapsed_s']) expect(stored).toHaveProperty(k);
       for (const k of ['ideal_float', 'ideal_quantized', 'naive', 'aware', 'spice']) expect(typeof stored.accuracy[k]).toBe('number');
+      // Layered (DC, per layer) and full (whole network, one transient) modes decide alike on the same 10 samples.
+      const layered = JSON.parse(readFileSync(join(out, 'verify.json'), 'utf8')).per_sample.spice_class.slice(0, 10);
+      const full = JSON.parse(readFileSync(join(out, 'verify-full.json'), 'utf8')).per_sample.spice_class;
+      expect(full).toHaveLength(10);
+      expect(full).toEqual(layered);
     } finally {
       await engine.close();
     }
