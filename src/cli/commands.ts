@@ -11,7 +11,7 @@ import { somaTestbench, synapseTestbench } from '../netlist/index.js';
 import { listPdks, loadPdk } from '../pdk/index.js';
 import { createEngine, exportModels, writeResultsCsv, type Engine } from '../spice/index.js';
 import { ConfigError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { formatSi } from '../util/si.js';
 import { designFromArgs, type DesignArgs } from './design-args.js';
 
@@ -34,22 +34,11 @@ export interface NetlistArgs extends DesignArgs {
   json?: boolean;
 }
 
-/** Reads a JSON file of a run folder, with errors naming the file. */
-async function readRunJson(run: string, file: string, hint: string): Promise<any> {
-  const p = join(resolve(run), file);
-  if (!existsSync(p)) throw new ConfigError(`${p} not found: ${hint}`);
-  try {
-    return JSON.parse(await readFile(p, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${p} is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
 /** network: the trained network of a run folder on its die, as network.cir + weights.inc + inputs.inc. */
 async function networkNetlistCommand(a: NetlistArgs): Promise<void> {
   if (!a.run) throw new ConfigError('netlist network needs --run <run folder> (holding design.json and weights.json)');
-  const design = resolveDesign(await readRunJson(a.run, 'design.json', 'run codesign characterize first'), join(resolve(a.run), 'design.json'));
-  const weights = await readRunJson(a.run, 'weights.json', 'run codesign train first');
+  const design = resolveDesign(readRunJson(a.run, 'design.json', 'run codesign characterize first'), join(resolve(a.run), 'design.json'));
+  const weights = readRunJson(a.run, 'weights.json', 'run codesign train first') as { codes: number[][][] };
   checkCodes(weights.codes, design.config.layers, join(resolve(a.run), 'weights.json'));
   const dir = resolve(a.output ?? a.run);
   const files = networkFiles(design, design.config.seed, weights.codes);

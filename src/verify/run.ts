@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataset } from '../data/index.js';
 import { countTransistors } from '../characterize/index.js';
@@ -6,8 +5,7 @@ import { resolveDesign } from '../design/index.js';
 import { modelsSchema, median } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
 import { deviceNet, effective, forward, inputLayer, weightsSchema } from '../train/index.js';
-import { ConfigError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
+import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
 import { decisions, verifyLayered, type SpiceOutputs } from './layered.js';
 import { verifyTransient, type TransientResult } from './transient.js';
@@ -21,16 +19,6 @@ export interface VerifyOptions {
   /** Presentation time per sample in full mode, s. */
   period?: number;
   timeoutMs?: number;
-}
-
-function readJson(dir: string, file: string, hint: string): unknown {
-  const p = join(dir, file);
-  if (!existsSync(p)) throw new ConfigError(`${p} not found: ${hint}`);
-  try {
-    return JSON.parse(readFileSync(p, 'utf8'));
-  } catch (e) {
-    throw new ConfigError(`${p} is not valid JSON: ${(e as Error).message}`);
-  }
 }
 
 const argmaxRows = (out: Float64Array, n: number, C: number) =>
@@ -51,9 +39,9 @@ const quantile = (xs: number[], q: number) => {
  */
 export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions) {
   const dir = resolve(run);
-  const design = resolveDesign(readJson(dir, 'design.json', 'run codesign characterize first'), join(dir, 'design.json'));
-  const models = parseOrThrow(modelsSchema, readJson(dir, 'models.json', 'run codesign characterize first'), join(dir, 'models.json'));
-  const weights = parseOrThrow(weightsSchema, readJson(dir, 'weights.json', 'run codesign train first'), join(dir, 'weights.json'));
+  const design = resolveDesign(readRunJson(dir, 'design.json', 'run codesign characterize first'), join(dir, 'design.json'));
+  const models = parseOrThrow(modelsSchema, readRunJson(dir, 'models.json', 'run codesign characterize first'), join(dir, 'models.json'));
+  const weights = parseOrThrow(weightsSchema, readRunJson(dir, 'weights.json', 'run codesign train first'), join(dir, 'weights.json'));
   const layers = design.config.layers;
   const seed = design.config.seed;
   const data = loadDataset(weights.dataset);
