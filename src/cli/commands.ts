@@ -195,6 +195,12 @@ function printFitSummary(r: FitRunResult, out: string, design: { layers: number[
 }
 const out_ = out;
 
+/** A progress callback drawing a bar (silent off a terminal and under CI). */
+function progressBar(label: string): (done: number, total: number) => void {
+  let bar: Progress | undefined;
+  return (done, total) => (bar ??= new Progress(label, total)).update(done, total);
+}
+
 export interface CharacterizeArgs extends DesignArgs {
   out: string;
   engine: string;
@@ -245,7 +251,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (a.samples !== undefined && !(Number.isInteger(a.samples) && a.samples > 0)) throw new ConfigError(`--samples: expected a positive integer, got ${a.samples}`);
   const design = JSON.parse(await readFile(join(resolve(a.run), 'design.json'), 'utf8').catch(() => '{}'));
   const r = await withEngine(a.engine, design.pdk, { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined }, (e) =>
-    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period }),
+    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period, onProgress: progressBar('verify') }),
   );
   if (a.json) return json(r);
   const acc = r.accuracy as { spice: number; model: number };
@@ -303,6 +309,7 @@ export async function runCommand(a: RunArgs): Promise<void> {
       epochs: a.epochs,
       onStage: (st) => log(`[${st}]`),
       onBatch: () => progress.tick(),
+      onVerifyProgress: progressBar('verify'),
     });
   });
   if (a.json) return json({ out: outDir, ...summary });

@@ -9,13 +9,19 @@ export class Progress {
 
   constructor(
     private readonly label: string,
-    private readonly total: number,
+    private total: number,
     stream: NodeJS.WriteStream = process.stderr,
   ) {
     this.live = Boolean(stream.isTTY) && !process.env.CI;
     this.stream = stream;
   }
   private stream: NodeJS.WriteStream;
+
+  /** Sets the count (and the total, when it becomes known). */
+  update(done: number, total = this.total): void {
+    this.total = total;
+    this.tick(done - this.done);
+  }
 
   tick(n = 1): void {
     this.done += n;

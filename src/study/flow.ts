@@ -38,6 +38,7 @@ export interface FlowOptions {
   epochs?: number;
   onStage?: (stage: string, detail?: string) => void;
   onBatch?: () => void;
+  onVerifyProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -59,7 +60,7 @@ export async function runFlow(engine: Engine, design: Design, out: string, opts:
   };
   await stage('characterize', () => characterizeAndFit(engine, design, dir, opts.onBatch));
   const training = await stage('train', () => trainRun(dir, { dataset: opts.dataset, seed: opts.trainSeed, epochs: opts.epochs }));
-  const layered = await stage('verify', () => verifyRun(engine, dir, { mode: 'layered', samples: opts.samples }));
+  const layered = await stage('verify', () => verifyRun(engine, dir, { mode: 'layered', samples: opts.samples, onProgress: opts.onVerifyProgress }));
   const full = (opts.fullSamples ?? 10) > 0 ? await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: opts.fullSamples ?? 10 })) : undefined;
   const acc = Object.fromEntries(training.baselines.map((b) => [b.name, b.test_accuracy])) as Record<string, number>;
   const t = full?.timing as Record<string, any> | undefined;

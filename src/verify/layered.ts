@@ -32,6 +32,8 @@ export interface LayeredOptions {
   /** Samples per DC sweep. */
   samplesPerRun?: number;
   timeoutMs?: number;
+  /** Called after each simulator run with the runs done and the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -52,14 +54,15 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const chunkT = opts.chunkTransistors ?? 20000;
   const L = layers.length - 1;
   let runs = 0;
+  const chunkOf = (k: number) => Math.max(1, Math.floor(chunkT / (5 + 11 * (k === 0 ? 0 : layers[k - 1]) + (k === L ? 1 : 0))));
+  const total = layers.reduce((a, n, k) => a + Math.ceil(n / chunkOf(k)) * Math.ceil(N / perRun), 0);
   // vp/vn[k]: [sample][soma] of soma layer k
   let vp = new Float64Array(0), vn = new Float64Array(0);
   let currents = new Float64Array(N * layers[L]);
   for (let k = 0; k <= L; k++) {
     const n = layers[k];
     const fanIn = k === 0 ? 0 : layers[k - 1];
-    const perNeuron = 5 + 11 * fanIn + (k === L ? 1 : 0);
-    const chunk = Math.max(1, Math.floor(chunkT / perNeuron));
+    const chunk = chunkOf(k);
     const jobs: { js: number[]; s0: number; s1: number }[] = [];
     for (let j0 = 0; j0 < n; j0 += chunk) for (let s0 = 0; s0 < N; s0 += perRun) jobs.push({ js: Array.from({ length: Math.min(chunk, n - j0) }, (_, q) => j0 + q), s0, s1: Math.min(N, s0 + perRun) });
     const nvp = new Float64Array(N * n), nvn = new Float64Array(N * n);
@@ -85,6 +88,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
       });
       const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
       runs++;
+      opts.onProgress?.(runs, total);
       for (const j of js)
         for (let s = 0; s < m; s++) {
           if (k === L) currents[(s0 + s) * n + j] = r.vectors[`i(vr_${j})`][s];

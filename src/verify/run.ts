@@ -19,6 +19,7 @@ export interface VerifyOptions {
   /** Presentation time per sample in full mode, s. */
   period?: number;
   timeoutMs?: number;
+  onProgress?: (done: number, total: number) => void;
 }
 
 const argmaxRows = (out: Float64Array, n: number, C: number) =>
@@ -60,7 +61,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
 
   const inputs = x.map((v) => v * models.input_scale);
   let spice: SpiceOutputs | TransientResult;
-  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { timeoutMs: opts.timeoutMs });
+  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
   else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { period: opts.period, timeoutMs: opts.timeoutMs });
   const spiceClass = decisions(spice);
 
