@@ -5,4 +5,4 @@ export { NativeEngine, ngspiceVersion } from './native.js';
 export { CachedEngine, cacheRoot, type CacheStats } from './cache.js';
 export { exportModels, nativeModelDir } from './models.js';
 export { parseRaw } from './raw.js';
-export { readResultsCsv, writeResultsCsv } from './csv.js';
+export { writeResultsCsv } from './csv.js';
