@@ -3,14 +3,19 @@ import { Stream } from '../../src/mismatch/index.js';
 import { WasmEngine } from '../../src/spice/index.js';
 import { decisions, verifyFullDc, verifyLayered, verifyTransient } from '../../src/verify/index.js';
 
+/** A 4-6-3 network on a mismatched die with seeded random codes (-4..6) and N random input samples (0..80 nA). */
+function randomCase(seed: number, key: string, N: number) {
+  const design = resolveDesign({ layers: [4, 6, 3], seed });
+  const s = new Stream(key);
+  const L = design.config.layers;
+  const codes = L.slice(0, -1).map((n, k) => Array.from({ length: n }, () => Array.from({ length: L[k + 1] }, () => Math.round(s.uniform() * 10 - 4))));
+  const inputs = Float64Array.from({ length: N * L[0] }, () => s.uniform() * 80e-9);
+  return { design, codes, inputs };
+}
+
 describe('layered SPICE verification', () => {
   it('agrees with the whole network simulated at once (12 samples, mismatched die)', async () => {
-    const design = resolveDesign({ layers: [4, 6, 3], seed: 2 });
-    const s = new Stream('test/layered');
-    const L = design.config.layers;
-    const codes = L.slice(0, -1).map((n, k) => Array.from({ length: n }, () => Array.from({ length: L[k + 1] }, () => Math.round(s.uniform() * 10 - 4))));
-    const N = 12;
-    const inputs = Float64Array.from({ length: N * L[0] }, () => s.uniform() * 80e-9);
+    const { design, codes, inputs } = randomCase(2, 'test/layered', 12);
     const engine = new WasmEngine({ workers: 2 });
     try {
       const layered = await verifyLayered(engine, design, 2, codes, inputs, { chunkTransistors: 40 });
@@ -28,12 +33,7 @@ describe('layered SPICE verification', () => {
 
 describe('transient SPICE verification', () => {
   it('the whole network in one transient ends each window where DC does; settles within microseconds at microwatts', async () => {
-    const design = resolveDesign({ layers: [4, 6, 3], seed: 3 });
-    const s = new Stream('test/transient');
-    const L = design.config.layers;
-    const codes = L.slice(0, -1).map((n, k) => Array.from({ length: n }, () => Array.from({ length: L[k + 1] }, () => Math.round(s.uniform() * 10 - 4))));
-    const N = 4;
-    const inputs = Float64Array.from({ length: N * L[0] }, () => s.uniform() * 80e-9);
+    const { design, codes, inputs } = randomCase(3, 'test/transient', 4);
     const engine = new WasmEngine({ workers: 1 });
     try {
       const dc = await verifyFullDc(engine, design, 3, codes, inputs);
