@@ -19,7 +19,7 @@ export interface DesignArgs {
 }
 
 export const designOptions = {
-  preset: { type: 'string', describe: `starting design: ${Object.keys(PRESETS).join(', ')} (default iris 4-10-3)` },
+  preset: { type: 'string', describe: `starting design: ${Object.keys(PRESETS).join(', ')} (default iris 5-10-3)` },
   layers: { type: 'string', describe: 'soma count per layer, input first, e.g. 196,50,10' },
   design: { type: 'string', describe: 'design config file (JSON); flags below override it' },
   pdk: { type: 'string', describe: 'PDK name (codesign pdk list) or descriptor path' },

@@ -45,7 +45,7 @@ export const modelsSchema = z
     die_seed: z.number().int().nonnegative(),
     pdk: z.string(),
     corner: z.string(),
-    /** Soma count per layer, input layer first: [4, 10, 3] for Iris. */
+    /** Soma count per layer, input layer first: [5, 10, 3] for Iris (constant-current input last). */
     layers: z.array(z.number().int().positive()).min(2),
     /** Input current for a feature value of 1.0, A. */
     input_scale: z.number().positive(),
