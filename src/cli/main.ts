@@ -5,6 +5,7 @@ import { CodesignError, ExitCode } from '../util/errors.js';
 import { GENERATOR_VERSION } from '../util/version.js';
 import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
+import { reportCommand, reportOptions } from './report-command.js';
 import { trainCommand, trainOptions } from './train-command.js';
 
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
@@ -109,6 +110,12 @@ export async function main(argv: string[]): Promise<number> {
           .option('epochs', { type: 'number', describe: 'most training epochs' })
           .option('cache', { type: 'boolean', default: true }),
       (a) => runCommand(a as never),
+    )
+    .command(
+      'report <dir>',
+      'one self-contained HTML report of a run or study folder, plots inline (<dir>/report.html)',
+      (y) => y.positional('dir', { type: 'string', demandOption: true, describe: 'run folder (codesign run, characterize, train, verify) or study folder (sweep, yield)' }).options(reportOptions),
+      (a) => reportCommand(a as never).then(() => undefined),
     )
     .command(
       'demo',
