@@ -1,21 +1,35 @@
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { countTransistors } from '../characterize/index.js';
 import type { Design } from '../design/index.js';
 import { characterizeAndFit } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
-import { trainRun } from '../train/index.js';
+import { trainRunFull, type WeightsFile } from '../train/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { verifyRun } from '../verify/index.js';
 
-/** summary.json: the headline numbers of one die through the whole flow. */
-export interface FlowSummary {
+/** What SPICE verifies after training: the layered network over the test split, or nothing. */
+export type FlowVerify = 'layered' | 'none';
+
+/** summary.json of a flow that may skip SPICE verification (studies): the SPICE fields are null then. */
+export interface FlowRecord {
   dataset: string;
   network: number[];
   die_seed: number;
   design_hash: string;
-  accuracy: { ideal_float: number; ideal_quantized: number; naive: number; aware: number; spice: number; model_on_spice_samples: number };
-  agreement: number;
+  accuracy: {
+    ideal_float: number;
+    ideal_quantized: number;
+    naive: number;
+    aware: number;
+    spice: number | null;
+    model_on_spice_samples: number | null;
+    /** The naive codes (ideal codes on this die) in layered SPICE, when asked for (`verifyNaive`). */
+    spice_naive?: number | null;
+  };
+  agreement: number | null;
   spice_samples: number;
+  verify: FlowVerify;
   energy_per_inference_j: number | null;
   ops_per_joule: number | null;
   macs_per_joule: number | null;
@@ -28,6 +42,12 @@ export interface FlowSummary {
   engine: string;
 }
 
+/** summary.json: the headline numbers of one die through the whole flow, SPICE-verified. */
+export interface FlowSummary extends FlowRecord {
+  accuracy: FlowRecord['accuracy'] & { spice: number; model_on_spice_samples: number };
+  agreement: number;
+}
+
 export interface FlowOptions {
   dataset?: 'iris' | 'mnist';
   /** Test samples verified in layered mode (default: the whole test split). */
@@ -36,6 +56,10 @@ export interface FlowOptions {
   fullSamples?: number;
   trainSeed?: number;
   epochs?: number;
+  /** runFlowRecord only: 'none' skips SPICE verification (default 'layered'). */
+  verify?: FlowVerify;
+  /** runFlowRecord only: also verify the naive codes in layered SPICE (in `<out>/naive/`). */
+  verifyNaive?: boolean;
   onStage?: (stage: string, detail?: string) => void;
   onBatch?: () => void;
   onVerifyProgress?: (done: number, total: number) => void;
@@ -48,6 +72,28 @@ export interface FlowOptions {
  * into `out`; summary.json last.
  */
 export async function runFlow(engine: Engine, design: Design, out: string, opts: FlowOptions = {}): Promise<FlowSummary> {
+  return (await runFlowRecord(engine, design, out, { ...opts, verify: 'layered', verifyNaive: false })) as FlowSummary;
+}
+
+/**
+ * Verifies the naive codes (the ideal quantized network's codes deployed on this die) in
+ * layered SPICE: a sibling run folder `<dir>/naive/` with the die's design and models and
+ * those codes as weights.json.
+ */
+async function verifyNaive(engine: Engine, dir: string, weights: WeightsFile, ideal: ArrayLike<number>[], samples?: number): Promise<number> {
+  const naive = join(dir, 'naive');
+  await mkdir(naive, { recursive: true });
+  for (const f of ['design.json', 'models.json']) await copyFile(join(dir, f), join(naive, f));
+  const L = weights.layers;
+  const codes = ideal.map((c, k) => Array.from({ length: L[k] }, (_, i) => Array.from(c).slice(i * L[k + 1], (i + 1) * L[k + 1])));
+  await writeFileAtomic(join(naive, 'weights.json'), JSON.stringify({ ...weights, codes }) + '\n');
+  const r = await verifyRun(engine, naive, { mode: 'layered', samples });
+  return (r.accuracy as { spice: number }).spice;
+}
+
+/** runFlow with SPICE verification optional (studies): the SPICE fields are null when skipped. */
+export async function runFlowRecord(engine: Engine, design: Design, out: string, opts: FlowOptions = {}): Promise<FlowRecord> {
+  const verify = opts.verify ?? 'layered';
   const dir = resolve(out);
   const t0 = Date.now();
   const stages: Record<string, number> = {};
@@ -59,12 +105,13 @@ export async function runFlow(engine: Engine, design: Design, out: string, opts:
     return r;
   };
   await stage('characterize', () => characterizeAndFit(engine, design, dir, opts.onBatch));
-  const training = await stage('train', () => trainRun(dir, { dataset: opts.dataset, seed: opts.trainSeed, epochs: opts.epochs }));
-  const layered = await stage('verify', () => verifyRun(engine, dir, { mode: 'layered', samples: opts.samples, onProgress: opts.onVerifyProgress }));
+  const { training, weights, result } = await stage('train', () => trainRunFull(dir, { dataset: opts.dataset, seed: opts.trainSeed, epochs: opts.epochs }));
+  const layered = verify === 'layered' ? await stage('verify', () => verifyRun(engine, dir, { mode: 'layered', samples: opts.samples, onProgress: opts.onVerifyProgress })) : undefined;
+  const spiceNaive = opts.verifyNaive && verify === 'layered' ? await stage('verify-naive', () => verifyNaive(engine, dir, weights, result.ideal.codes!, opts.samples)) : undefined;
   const full = (opts.fullSamples ?? 10) > 0 ? await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: opts.fullSamples ?? 10 })) : undefined;
   const acc = Object.fromEntries(training.baselines.map((b) => [b.name, b.test_accuracy])) as Record<string, number>;
   const t = full?.timing as Record<string, any> | undefined;
-  const summary: FlowSummary = {
+  const summary: FlowRecord = {
     dataset: training.dataset,
     network: design.config.layers,
     die_seed: design.config.seed,
@@ -74,11 +121,13 @@ export async function runFlow(engine: Engine, design: Design, out: string, opts:
       ideal_quantized: acc.ideal_quantized,
       naive: acc.naive,
       aware: acc.aware,
-      spice: (layered.accuracy as { spice: number }).spice,
-      model_on_spice_samples: (layered.accuracy as { model: number }).model,
+      spice: layered ? (layered.accuracy as { spice: number }).spice : null,
+      model_on_spice_samples: layered ? (layered.accuracy as { model: number }).model : null,
+      ...(spiceNaive !== undefined ? { spice_naive: spiceNaive } : {}),
     },
-    agreement: layered.agreement as number,
-    spice_samples: layered.samples as number,
+    agreement: layered ? (layered.agreement as number) : null,
+    spice_samples: layered ? (layered.samples as number) : 0,
+    verify,
     energy_per_inference_j: t?.energy_per_inference_j ?? null,
     ops_per_joule: t?.ops_per_joule ?? null,
     macs_per_joule: t?.macs_per_joule ?? null,
