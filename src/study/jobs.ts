@@ -1,0 +1,76 @@
+import { join, resolve } from 'node:path';
+import type { DatasetName } from '../data/index.js';
+import { resolveDesign, type DesignInput } from '../design/index.js';
+import { loadPdk } from '../pdk/index.js';
+import { CachedEngine, createEngine, type EngineName } from '../spice/index.js';
+import { ConfigError } from '../util/errors.js';
+import { runFlowRecord, type FlowRecord, type FlowVerify } from './flow.js';
+
+/** What a worker gives every job: the study folder its relative paths start from, and its core share. */
+export interface JobContext {
+  root: string;
+  /** Parallel simulator runs this job may use (engine workers). */
+  engineWorkers: number;
+}
+
+export type JobHandler = (input: never, ctx: JobContext) => Promise<unknown>;
+
+/**
+ * The flow of one die, as a job: design (with its die seed), dataset, training seed and
+ * options in; the die's flow record out. Its files go to `<study>/<out>/`.
+ */
+export interface FlowJobInput {
+  /** Raw design config, `seed` = the die seed. */
+  design: DesignInput;
+  dataset: DatasetName;
+  train_seed: number;
+  epochs?: number;
+  verify: FlowVerify;
+  /** Also verify the naive codes in SPICE (yield --accuracy spice). */
+  verify_naive: boolean;
+  /** Layered SPICE samples (default: the whole test split). */
+  samples?: number;
+  /** Samples of the full-network transient (power, energy, settling); 0 skips it. */
+  full_samples: number;
+  engine: EngineName;
+  /** Run folder, relative to the study folder. */
+  out: string;
+}
+
+export interface FlowJobResult extends FlowRecord {
+  /** The run folder, relative to the study folder. */
+  dir: string;
+  /** Simulator runs this job started, and results it took from the simulation cache. */
+  sim_runs: number;
+  sim_hits: number;
+}
+
+export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<FlowJobResult> {
+  const design = resolveDesign(input.design, `design of ${input.out}`);
+  const dir = resolve(ctx.root, input.out);
+  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, failDir: join(dir, 'failed') });
+  try {
+    const record = await runFlowRecord(engine, design, dir, {
+      dataset: input.dataset,
+      trainSeed: input.train_seed,
+      epochs: input.epochs,
+      verify: input.verify,
+      verifyNaive: input.verify_naive,
+      samples: input.samples,
+      fullSamples: input.full_samples,
+    });
+    const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };
+    return { ...record, dir: input.out, sim_runs: stats.runs, sim_hits: stats.hits };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** Every job kind a worker can run. */
+export const HANDLERS: Record<string, JobHandler> = { flow: runFlowJob as JobHandler };
+
+export async function runJob(kind: string, input: unknown, ctx: JobContext): Promise<unknown> {
+  const handler = HANDLERS[kind];
+  if (!handler) throw new ConfigError(`unknown job kind "${kind}" (known: ${Object.keys(HANDLERS).join(', ')})`);
+  return handler(input as never, ctx);
+}

@@ -1,0 +1,94 @@
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { TaskTimeout, WorkerPool } from '../spice/pool.js';
+import { ExitCode } from '../util/errors.js';
+import { ResultStore, toJobError, type Executor, type IdentifiedJob, type JobOutcome, type RunOptions } from './executor.js';
+import type { JobContext } from './jobs.js';
+
+export interface LocalExecutorOptions {
+  /** The result store: a directory of `<id>.json` outcomes. */
+  store: string;
+  /** Folder the jobs' relative paths start from (default: the store's parent). */
+  root?: string;
+  /** Worker threads, one job each at a time (default: all cores). */
+  workers?: number;
+  /** Simulator runs per job (default: the cores left to each worker, at least 1). */
+  engineWorkers?: number;
+  /** A job running longer is stopped and fails with a timeout (default 24 h). */
+  jobTimeoutMs?: number;
+}
+
+/** The compiled worker next to this file; from the .ts sources (tests, tsx) through a tsx bootstrap. */
+function spawnStudyWorker(): Worker {
+  const self = fileURLToPath(import.meta.url);
+  if (!self.endsWith('.ts')) return new Worker(join(dirname(self), 'worker.js'));
+  const require = createRequire(import.meta.url);
+  const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const entry = pathToFileURL(join(dirname(self), 'worker.ts')).href;
+  return new Worker(`import(${JSON.stringify(tsxApi)}).then((t) => (t.register(), import(${JSON.stringify(entry)})));`, { eval: true });
+}
+
+/**
+ * Runs jobs on a pool of worker threads on this machine (one job per thread at a time),
+ * skipping those with a stored successful outcome. Threads start only when there is work.
+ */
+export class LocalExecutor implements Executor {
+  readonly store: ResultStore;
+  readonly workers: number;
+  private readonly ctx: JobContext;
+  private readonly timeoutMs: number;
+  private pool?: WorkerPool;
+
+  constructor(opts: LocalExecutorOptions) {
+    this.store = new ResultStore(opts.store);
+    const cores = availableParallelism();
+    this.workers = Math.max(1, Math.floor(opts.workers ?? cores));
+    this.ctx = { root: opts.root ?? dirname(this.store.dir), engineWorkers: Math.max(1, Math.floor(opts.engineWorkers ?? cores / this.workers)) };
+    this.timeoutMs = opts.jobTimeoutMs ?? 24 * 3600_000;
+  }
+
+  async run(jobs: readonly IdentifiedJob[], opts: RunOptions = {}): Promise<Map<string, JobOutcome>> {
+    const outcomes = new Map<string, JobOutcome>();
+    const todo: IdentifiedJob[] = [];
+    for (const job of new Map(jobs.map((j) => [j.id, j])).values()) {
+      const stored = await this.store.get(job.id);
+      if (stored?.outcome.ok) outcomes.set(job.id, stored.outcome);
+      else todo.push(job);
+    }
+    const p = { done: 0, total: todo.length, failed: 0, skipped: outcomes.size };
+    opts.onProgress?.({ ...p });
+    if (todo.length === 0) return outcomes;
+    this.pool ??= new WorkerPool(spawnStudyWorker, Math.min(this.workers, todo.length));
+    const pool = this.pool;
+    await Promise.all(
+      todo.map(async (job) => {
+        const t0 = performance.now();
+        let outcome: JobOutcome;
+        let elapsed: number | undefined;
+        try {
+          const reply = await pool.submit({ job: { kind: job.kind, input: job.input }, ctx: this.ctx }, this.timeoutMs);
+          outcome = reply.outcome as JobOutcome;
+          elapsed = reply.elapsed_s as number;
+        } catch (e) {
+          const error = e instanceof TaskTimeout ? { name: 'JobTimeout', message: `job ${job.id} ${e.message}`, exitCode: ExitCode.timeout } : toJobError(e);
+          outcome = { ok: false, error };
+        }
+        // The worker's own time; for a crashed or stopped job, the time since it was queued.
+        await this.store.put(job, outcome, elapsed ?? (performance.now() - t0) / 1000);
+        outcomes.set(job.id, outcome);
+        p.done++;
+        if (!outcome.ok) p.failed++;
+        opts.onProgress?.({ ...p });
+      }),
+    );
+    return outcomes;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+    this.pool = undefined;
+  }
+}
