@@ -1,0 +1,114 @@
+import { join, resolve } from 'node:path';
+import type { DesignInput } from '../design/index.js';
+import { ConfigError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { GENERATOR_VERSION } from '../util/version.js';
+import { wilson } from './stats.js';
+import { dieJob, runJobs, writeCsv, type StudyOptions } from './study.js';
+
+/** Which accuracy a die must reach: the fitted models' on the whole test split, or layered SPICE's. */
+export type AccuracySource = 'model' | 'spice';
+
+export interface YieldOptions extends StudyOptions {
+  design: DesignInput;
+  seeds: number[];
+  /** Accuracy a die must reach (inclusive), 0..1. */
+  spec: number;
+  accuracy: AccuracySource;
+  /** Full-network transient samples per die (0 skips it). */
+  fullSamples: number;
+  /** Study folder: dies/die-<seed>/, jobs/, yield.csv, yield.json. */
+  out: string;
+}
+
+/** Yield of one network (naive or aware): share of dies that meet the spec, 95 % Wilson interval. */
+export interface YieldEstimate {
+  yield: number;
+  lo: number;
+  hi: number;
+  pass: number;
+  dies: number;
+}
+
+export interface YieldDie {
+  die_seed: number;
+  naive: number | null;
+  aware: number | null;
+  spice: number | null;
+  spice_naive: number | null;
+  ideal_quantized: number | null;
+  ok: boolean;
+  error: string | null;
+}
+
+export interface YieldFile {
+  format: 'codesign-yield/1';
+  generator: string;
+  dataset: string;
+  spec: number;
+  /** Successful dies (the denominator); failed ones are listed in `failed` and not counted. */
+  dies: number;
+  accuracy_source: AccuracySource;
+  naive: YieldEstimate;
+  aware: YieldEstimate;
+  failed: { die_seed: number; error: string }[];
+  per_die: YieldDie[];
+  options: { engine: string; verify: string; samples: number | null; full_samples: number; train_seed: number; epochs: number | null };
+  jobs: { total: number; executed: number; reused: number };
+  elapsed_s: number;
+}
+
+export const YIELD_COLUMNS = ['die_seed', 'naive', 'aware', 'spice', 'spice_naive', 'ideal_quantized', 'ok', 'error'] as const;
+
+function estimate(accs: number[], spec: number): YieldEstimate {
+  const pass = accs.filter((a) => a >= spec - 1e-12).length;
+  const w = wilson(pass, accs.length);
+  return { yield: w.p, lo: w.lo, hi: w.hi, pass, dies: accs.length };
+}
+
+/**
+ * Parametric yield: N independent dies, each characterized, fitted and trained on its own;
+ * the share whose naive and aware networks meet the accuracy spec, with 95 % Wilson intervals.
+ */
+export async function runYield(o: YieldOptions): Promise<YieldFile> {
+  const t0 = Date.now();
+  const dir = resolve(o.out);
+  const spiceSource = o.accuracy === 'spice';
+  if (spiceSource && o.verify === 'none') throw new ConfigError('--accuracy spice needs SPICE verification: drop --verify none');
+  if (!(o.spec > 0 && o.spec <= 1)) throw new ConfigError(`--spec: expected an accuracy in (0, 1], e.g. 0.9, got ${o.spec}`);
+  const jobs = o.seeds.map((seed) => dieJob(o, o.design, seed, join('dies', `die-${seed}`), { fullSamples: o.fullSamples, verifyNaive: spiceSource }));
+  const { outcomes, executed, skipped } = await runJobs(o, jobs);
+  const perDie: YieldDie[] = outcomes.map((d) => {
+    const a = d.ok ? d.result.accuracy : undefined;
+    return {
+      die_seed: d.seed,
+      naive: a?.naive ?? null,
+      aware: a?.aware ?? null,
+      spice: a?.spice ?? null,
+      spice_naive: a?.spice_naive ?? null,
+      ideal_quantized: a?.ideal_quantized ?? null,
+      ok: d.ok,
+      error: d.ok ? null : `${d.error.name}: ${d.error.message}`,
+    };
+  });
+  const good = perDie.filter((d) => d.ok);
+  const pick = (d: YieldDie, net: 'naive' | 'aware') => (spiceSource ? (net === 'naive' ? d.spice_naive : d.spice) : d[net]) ?? NaN;
+  const file: YieldFile = {
+    format: 'codesign-yield/1',
+    generator: GENERATOR_VERSION,
+    dataset: o.dataset,
+    spec: o.spec,
+    dies: good.length,
+    accuracy_source: o.accuracy,
+    naive: estimate(good.map((d) => pick(d, 'naive')), o.spec),
+    aware: estimate(good.map((d) => pick(d, 'aware')), o.spec),
+    failed: perDie.filter((d) => !d.ok).map((d) => ({ die_seed: d.die_seed, error: d.error! })),
+    per_die: perDie,
+    options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, full_samples: o.fullSamples, train_seed: o.trainSeed, epochs: o.epochs ?? null },
+    jobs: { total: outcomes.length, executed, reused: skipped },
+    elapsed_s: (Date.now() - t0) / 1000,
+  };
+  await writeCsv(join(dir, 'yield.csv'), YIELD_COLUMNS, perDie as unknown as Record<string, string | number | boolean | null>[]);
+  await writeFileAtomic(join(dir, 'yield.json'), JSON.stringify(file, null, 2) + '\n');
+  return file;
+}
