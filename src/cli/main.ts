@@ -7,6 +7,7 @@ import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runComman
 import { designOptions } from './design-args.js';
 import { reportCommand, reportOptions } from './report-command.js';
 import { trainCommand, trainOptions } from './train-command.js';
+import { sweepCommand, sweepOptions, yieldCommand, yieldOptions } from './study-commands.js';
 
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -111,6 +112,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('cache', { type: 'boolean', default: true }),
       (a) => runCommand(a as never),
     )
+    .command('sweep', 'sweep design fields over a grid, K dies per point: accuracy, area, energy, Pareto front (sweep.csv, sweep.json)', (y) => y.options(sweepOptions), (a) => sweepCommand(a as never).then(() => undefined))
+    .command('yield', 'parametric yield: share of N independent dies whose naive and aware networks meet an accuracy spec (yield.json, yield.csv)', (y) => y.options(yieldOptions), (a) => yieldCommand(a as never).then(() => undefined))
     .command(
       'report <dir>',
       'one self-contained HTML report of a run or study folder, plots inline (<dir>/report.html)',

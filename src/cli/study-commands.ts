@@ -1,0 +1,168 @@
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { DatasetName } from '../data/index.js';
+import type { EngineName } from '../spice/index.js';
+import { LocalExecutor, parseSets, runSweep, runYield, type AccuracySource, type ExecutorProgress, type FlowVerify, type StudyOptions, type SweepFile, type YieldFile } from '../study/index.js';
+import { ConfigError } from '../util/errors.js';
+import { formatSi } from '../util/si.js';
+import { table } from './commands.js';
+import { designFromArgs, designOptions, type DesignArgs } from './design-args.js';
+import { Progress } from './progress.js';
+
+const { seed: _seed, ...studyDesignOptions } = designOptions;
+
+/** Options shared by sweep and yield (design flags except --seed: studies choose the dies). */
+export const studyOptions = {
+  ...studyDesignOptions,
+  dataset: { choices: ['iris', 'mnist'] as const, describe: 'dataset (default iris; mnist uses the 196-50-10 preset)' },
+  engine: { choices: ['wasm', 'ngspice'] as const, default: 'wasm' as const },
+  out: { type: 'string', describe: 'study folder (default runs/<study>-<dataset>)' },
+  concurrency: { type: 'number', describe: 'dies simulated at once, one worker thread each (default: all cores)' },
+  verify: { choices: ['layered', 'none'] as const, describe: 'SPICE verification of each trained die (default: layered for iris, none for mnist)' },
+  samples: { type: 'number', describe: 'test samples verified in layered SPICE (default: the whole test split)' },
+  'train-seed': { type: 'number', default: 1, describe: 'training seed (initial weights, sample order), the same for every die' },
+  epochs: { type: 'number', describe: 'most training epochs (default: the dataset default)' },
+} as const;
+
+export const sweepOptions = {
+  ...studyOptions,
+  set: { type: 'string', array: true, demandOption: true, describe: 'KEY=V1,V2,...: a swept design field (soma.l, synapse.src.w, vdd, mismatch.avt_mv_um, corner, layers, ...); repeat for a grid' },
+  dies: { type: 'number', default: 3, describe: 'dies per point: seeds 1..K' },
+  seeds: { type: 'number', array: true, describe: 'die seeds (instead of --dies)' },
+  'full-samples': { type: 'number', default: 5, describe: 'full-network transient samples on the first die of each point (power, energy, settling); 0 skips' },
+} as const;
+
+export const yieldOptions = {
+  ...studyOptions,
+  dies: { type: 'number', default: 20, describe: 'independent dies' },
+  'first-seed': { type: 'number', default: 1, describe: 'seed of the first die; dies are first..first+N-1' },
+  spec: { type: 'number', demandOption: true, describe: 'accuracy a die must reach, e.g. 0.90' },
+  accuracy: { choices: ['model', 'spice'] as const, default: 'model' as const, describe: 'model: fitted-model test accuracy; spice: layered SPICE accuracy (naive codes verified too)' },
+  'full-samples': { type: 'number', default: 0, describe: 'full-network transient samples per die; 0 skips' },
+} as const;
+
+interface StudyArgs extends Omit<DesignArgs, 'seed'> {
+  dataset?: DatasetName;
+  engine: EngineName;
+  out?: string;
+  concurrency?: number;
+  verify?: FlowVerify;
+  samples?: number;
+  'train-seed': number;
+  epochs?: number;
+  'full-samples': number;
+  json?: boolean;
+}
+
+export interface SweepArgs extends StudyArgs {
+  set: string[];
+  dies: number;
+  seeds?: number[];
+}
+
+export interface YieldArgs extends StudyArgs {
+  dies: number;
+  'first-seed': number;
+  spec: number;
+  accuracy: AccuracySource;
+}
+
+const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+
+function wholeNumber(v: number | undefined, flag: string, min: number): number | undefined {
+  if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new ConfigError(`${flag}: expected a whole number >= ${min}, got ${v}`);
+  return v;
+}
+
+/** The design, dataset and study settings common to sweep and yield; the executor writes to <out>/jobs. */
+function studySetup(a: StudyArgs, study: string) {
+  const dataset = a.dataset ?? (a.preset === 'mnist' ? 'mnist' : 'iris');
+  const design = designFromArgs({ ...a, seed: undefined, preset: a.preset ?? (a.design || a.layers ? undefined : dataset) });
+  const dir = resolve(a.out ?? join('runs', `${study}-${dataset}`));
+  wholeNumber(a.samples, '--samples', 1);
+  wholeNumber(a.epochs, '--epochs', 1);
+  wholeNumber(a['full-samples'], '--full-samples', 0);
+  const executor = new LocalExecutor({ store: join(dir, 'jobs'), root: dir, workers: wholeNumber(a.concurrency, '--concurrency', 1) ?? availableParallelism() });
+  let bar: Progress | undefined;
+  const onProgress = (p: ExecutorProgress) => {
+    if (p.done === 0 && !a.json) process.stderr.write(`${study}: ${p.total + p.skipped} dies, ${p.skipped} already done, ${p.total} to run on ${executor.workers} worker(s)\n`);
+    if (p.total > 0) (bar ??= new Progress(study, p.total)).update(p.done, p.total);
+  };
+  const opts: StudyOptions = {
+    dataset,
+    engine: a.engine,
+    verify: a.verify ?? (dataset === 'iris' ? 'layered' : 'none'),
+    samples: a.samples,
+    trainSeed: a['train-seed'],
+    epochs: a.epochs,
+    executor,
+    onProgress,
+  };
+  return { dir, design, opts, executor };
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}`);
+const si = (x: unknown, unit: string) => (typeof x === 'number' ? `${formatSi(x, 3)}${unit}` : '-');
+
+function printSweep(s: SweepFile, dir: string): void {
+  const rows = s.rows.map((r) => [
+    ...s.keys.map((k) => (typeof r[k] === 'number' ? formatSi(r[k] as number, 4) : String(r[k]))),
+    `${r.dies}/${(r.dies as number) + (r.failed as number)}`,
+    `${pct(r.naive_mean as number | null)} ± ${pct(r.naive_std as number | null)}`,
+    `${pct(r.aware_mean as number | null)} ± ${pct(r.aware_std as number | null)}`,
+    pct(r.spice_mean as number | null),
+    typeof r.area_m2 === 'number' ? (r.area_m2 * 1e12).toFixed(0) : '-',
+    si(r.power_w, 'W'),
+    si(r.energy_per_inference_j, 'J'),
+    si(r.settling_time_s, 's'),
+    `${r.pareto_area ? 'A' : ''}${r.pareto_energy ? 'E' : ''}`,
+  ]);
+  out(table([...s.keys, 'dies ok', 'naive %', 'aware %', 'spice %', 'area um2', 'power', 'energy/inf', 'settling', 'pareto'], rows));
+  out(`pareto: A = area vs aware accuracy, E = energy vs aware accuracy; ${s.jobs.executed} dies simulated, ${s.jobs.reused} reused, ${s.jobs.failed} failed, ${s.elapsed_s.toFixed(1)} s`);
+  for (const d of s.dies.filter((x) => !x.ok)) out(`failed: ${d.point} die ${d.seed}: ${d.error}`);
+  out(`wrote ${join(dir, 'sweep.csv')}, ${join(dir, 'sweep.json')}`);
+}
+
+/** `codesign sweep --set KEY=V1,V2 ...`: a grid of designs, K dies each, one table row per point. */
+export async function sweepCommand(a: SweepArgs): Promise<SweepFile> {
+  const axes = parseSets(a.set ?? []);
+  wholeNumber(a.dies, '--dies', 1);
+  const seeds = a.seeds ?? Array.from({ length: a.dies }, (_, i) => i + 1);
+  seeds.forEach((s) => wholeNumber(s, '--seeds', 0));
+  if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new ConfigError(`--seeds: expected distinct die seeds, got ${seeds.join(' ')}`);
+  const { dir, design, opts, executor } = studySetup(a, 'sweep');
+  try {
+    const s = await runSweep({ ...opts, base: design.config, axes, seeds, fullSamples: a['full-samples'], out: dir });
+    if (a.json) out(JSON.stringify({ out: dir, ...s }, null, 2));
+    else printSweep(s, dir);
+    return s;
+  } finally {
+    await executor.close();
+  }
+}
+
+function printYield(y: YieldFile, dir: string): void {
+  out(table(['die', 'naive %', 'aware %', 'spice %', 'spice naive %', 'ideal quantized %', 'status'], y.per_die.map((d) => [d.die_seed, pct(d.naive), pct(d.aware), pct(d.spice), pct(d.spice_naive), pct(d.ideal_quantized), d.ok ? 'ok' : d.error!.split('\n')[0]])));
+  const line = (name: string, e: YieldFile['naive']) => `${name}: yield ${pct(e.yield)} % (${e.pass}/${e.dies} dies >= ${pct(y.spec)} %), 95 % Wilson interval ${pct(e.lo)}..${pct(e.hi)} %`;
+  out(`accuracy source: ${y.accuracy_source === 'model' ? 'fitted-model test accuracy' : 'layered SPICE accuracy'}`);
+  out(line('naive', y.naive));
+  out(line('aware', y.aware));
+  if (y.failed.length) out(`${y.failed.length} die(s) failed and are not counted: ${y.failed.map((f) => f.die_seed).join(', ')}`);
+  out(`${y.jobs.executed} dies simulated, ${y.jobs.reused} reused, ${y.elapsed_s.toFixed(1)} s; wrote ${join(dir, 'yield.csv')}, ${join(dir, 'yield.json')}`);
+}
+
+/** `codesign yield --dies N --spec 0.9`: share of independent dies meeting the spec, naive and aware. */
+export async function yieldCommand(a: YieldArgs): Promise<YieldFile> {
+  wholeNumber(a.dies, '--dies', 1);
+  wholeNumber(a['first-seed'], '--first-seed', 0);
+  const seeds = Array.from({ length: a.dies }, (_, i) => a['first-seed'] + i);
+  const { dir, design, opts, executor } = studySetup(a, 'yield');
+  try {
+    const y = await runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, fullSamples: a['full-samples'], out: dir });
+    if (a.json) out(JSON.stringify({ out: dir, ...y }, null, 2));
+    else printYield(y, dir);
+    return y;
+  } finally {
+    await executor.close();
+  }
+}
