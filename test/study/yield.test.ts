@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveDesign } from '../../src/design/index.js';
+import { LocalExecutor, runYield, wilson, YIELD_COLUMNS, type YieldOptions } from '../../src/study/index.js';
+import { nativeTest, tempDir } from '../helpers.js';
+
+const native = await nativeTest();
+
+/** Yield of Iris dies on native ngspice, model accuracy, no SPICE verification (the spec reads the fitted models). */
+async function irisYield(mismatch: boolean, seeds: number[], spec: number) {
+  const out = tempDir();
+  const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 2 });
+  const o: YieldOptions = { design: resolveDesign({ mismatch: { enabled: mismatch } }).config, seeds, spec, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', fullSamples: 0, trainSeed: 1, out, executor };
+  try {
+    return { out, y: await runYield(o) };
+  } finally {
+    await executor.close();
+  }
+}
+
+describe('codesign yield', () => {
+  it('Wilson interval matches published values (Newcombe 1998, 95 %)', () => {
+    const cases: [number, number, number, number][] = [
+      [0, 10, 0, 0.2775],
+      [1, 10, 0.0179, 0.4042],
+      [81, 263, 0.2553, 0.3662],
+      [15, 148, 0.0624, 0.1605],
+      [0, 20, 0, 0.1611],
+      [1, 29, 0.0061, 0.1718],
+    ];
+    for (const [k, n, lo, hi] of cases) {
+      const w = wilson(k, n);
+      expect(w.p).toBeCloseTo(k / n, 12);
+      expect(w.lo).toBeCloseTo(lo, 4);
+      expect(w.hi).toBeCloseTo(hi, 4);
+    }
+    // Symmetric: k of n passing is n-k of n failing.
+    expect(wilson(10, 10).lo).toBeCloseTo(1 - wilson(0, 10).hi, 12);
+    expect(wilson(0, 0)).toMatchObject({ lo: 0, hi: 1 });
+  });
+
+  native(
+    '4 mismatched Iris dies: naive and aware yields with intervals around them; yield.json and yield.csv per die',
+    async () => {
+      const { out, y } = await irisYield(true, [1, 2, 3, 4], 0.9);
+      expect(y.dies).toBe(4);
+      expect(y.failed).toEqual([]);
+      expect(y.accuracy_source).toBe('model');
+      for (const e of [y.naive, y.aware]) {
+        expect(e.dies).toBe(4);
+        expect(e.yield).toBe(e.pass / 4);
+        expect(e.lo).toBeLessThanOrEqual(e.yield);
+        expect(e.hi).toBeGreaterThanOrEqual(e.yield);
+        expect(e.hi - e.lo).toBeGreaterThan(0.3); // four dies say little
+        const w = wilson(e.pass, 4);
+        expect([e.lo, e.hi]).toEqual([w.lo, w.hi]);
+      }
+      expect(y.per_die.map((d) => d.die_seed)).toEqual([1, 2, 3, 4]);
+      expect(y.aware.pass).toBe(y.per_die.filter((d) => d.aware! >= 0.9 - 1e-12).length);
+      expect(y.naive.pass).toBe(y.per_die.filter((d) => d.naive! >= 0.9 - 1e-12).length);
+      const stored = JSON.parse(readFileSync(join(out, 'yield.json'), 'utf8'));
+      expect(Object.keys(stored)).toEqual(expect.arrayContaining(['spec', 'dies', 'accuracy_source', 'naive', 'aware', 'failed']));
+      const csv = readFileSync(join(out, 'yield.csv'), 'utf8').trim().split('\n');
+      expect(csv[0].split(',')).toEqual([...YIELD_COLUMNS]);
+      expect(csv).toHaveLength(5);
+    },
+    600_000,
+  );
+
+  native(
+    'with mismatch off every die is the nominal one: yield 1 for naive and aware at a spec it reaches',
+    async () => {
+      const { y } = await irisYield(false, [1, 2, 3], 0.9);
+      expect(y.dies).toBe(3);
+      for (const d of y.per_die) {
+        expect(d.ideal_quantized).toBeGreaterThanOrEqual(0.9);
+        expect(d.naive).toBe(y.per_die[0].naive);
+        expect(d.aware).toBe(y.per_die[0].aware);
+      }
+      expect(y.naive).toMatchObject({ yield: 1, pass: 3, hi: 1 });
+      expect(y.aware).toMatchObject({ yield: 1, pass: 3, hi: 1 });
+      expect(y.aware.lo).toBeCloseTo(wilson(3, 3).lo, 12);
+    },
+    600_000,
+  );
+});
