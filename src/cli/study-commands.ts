@@ -119,7 +119,7 @@ function printSweep(s: SweepFile, dir: string): void {
   ]);
   out(table([...s.keys, 'dies ok', 'naive %', 'aware %', 'spice %', 'area um2', 'power', 'energy/inf', 'settling', 'pareto'], rows));
   out(`pareto: A = area vs aware accuracy, E = energy vs aware accuracy; ${s.jobs.executed} dies simulated, ${s.jobs.reused} reused, ${s.jobs.failed} failed, ${s.elapsed_s.toFixed(1)} s`);
-  for (const d of s.dies.filter((x) => !x.ok)) out(`failed: ${d.point} die ${d.seed}: ${d.error}`);
+  for (const d of s.per_die.filter((x) => !x.ok)) out(`failed: ${d.point} die ${d.seed}: ${d.error}`);
   out(`wrote ${join(dir, 'sweep.csv')}, ${join(dir, 'sweep.json')}`);
 }
 

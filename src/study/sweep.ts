@@ -37,7 +37,7 @@ export interface SweepFile {
   columns: string[];
   rows: SweepRow[];
   /** Every die of every point: its accuracies, or its error. */
-  dies: { point: string; seed: number; dir: string; ok: boolean; naive: number | null; aware: number | null; spice: number | null; error: string | null }[];
+  per_die: { point: string; seed: number; dir: string; ok: boolean; naive: number | null; aware: number | null; spice: number | null; error: string | null }[];
   jobs: { total: number; executed: number; reused: number; failed: number };
   elapsed_s: number;
 }
@@ -95,7 +95,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepFile> {
     options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, full_samples: o.fullSamples, train_seed: o.trainSeed, epochs: o.epochs ?? null },
     columns,
     rows,
-    dies: perPoint.flatMap((ds, i) =>
+    per_die: perPoint.flatMap((ds, i) =>
       ds.map((d) => ({
         point: points[i].name,
         seed: d.seed,
