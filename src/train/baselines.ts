@@ -6,10 +6,15 @@ import { evaluate, initialWeights, train, type TrainOptions, type TrainResult } 
 /**
  * Training settings that worked on each dataset ("iris..." or else MNIST), tuned on the
  * validation split: on MNIST, weight decay 0.03 and logit scale 2 held the ideal float
- * network's overfitting down (validation 93.4 -> 95.5 %).
+ * network's overfitting down (validation 93.4 -> 95.5 %). On Iris the logit scale also keeps
+ * the class currents near the range the devices were characterized over (somas to 76 nA):
+ * cross-entropy keeps growing the margins until logitScale * margin is a few units, and at
+ * scale 2 the 5-10-3 network's largest class current reached 245 nA (median over test
+ * samples), where the fitted linear models overestimate SPICE by ~10 % and one test sample
+ * in 30 flipped; at 6 it is 78 nA and SPICE agrees on all 30 (die 1).
  */
 export function defaultTrainOptions(dataset: string): Omit<TrainOptions, 'seed' | 'quantized'> {
-  if (dataset.startsWith('iris')) return { epochs: 400, patience: 100, batch: 10, lr: 0.05, logitScale: 2, weightDecay: 0.03 };
+  if (dataset.startsWith('iris')) return { epochs: 400, patience: 100, batch: 10, lr: 0.05, logitScale: 6, weightDecay: 0.03 };
   return { epochs: 60, patience: 15, batch: 50, lr: 0.02, logitScale: 2, weightDecay: 0.03 };
 }
 

@@ -29,6 +29,21 @@ const argmaxRows = (out: Float64Array, n: number, C: number) =>
     return b;
   });
 
+const rows = (a: ArrayLike<number>, n: number, C: number) => Array.from({ length: n }, (_, s) => Array.from({ length: C }, (_, c) => a[s * C + c]));
+
+/** The transient's waveforms for plots, thinned to at most `max` time points (every k-th). */
+function waveform(r: TransientResult, max = 4000) {
+  const { time, supply, classes } = r.wave;
+  const step = Math.max(1, Math.ceil(time.length / max));
+  const pick = (v: Float64Array) => Array.from({ length: Math.ceil(v.length / step) }, (_, q) => v[q * step]);
+  return {
+    t: pick(time),
+    outputs: classes.map(pick),
+    supply_current: pick(supply),
+    sample_boundaries: Array.from({ length: r.samples }, (_, k) => r.t0 + k * r.period),
+  };
+}
+
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))] : NaN;
@@ -94,6 +109,8 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     spice_runs: spice.runs,
     /** Per sample (the first `samples` of the test split): label, SPICE class, model class. */
     per_sample: { label: Array.from(y), spice_class: Array.from(spiceClass), model_class: Array.from(modelClass) },
+    /** Class currents per sample, [sample][class], A. */
+    currents: { spice: rows(spice.currents, n, C), model: rows(modelOut, n, C) },
     elapsed_s: (Date.now() - t0) / 1000,
   };
   if ('timing' in spice) {
@@ -109,6 +126,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
       macs: macs,
       macs_per_joule: macs / energy,
       ops_per_joule: (2 * macs) / energy,
+      waveform: waveform(spice),
       note: 'energy per inference: VDD * integral of the supply current from the input switch until every class current is within 1 % of its final value (median over samples); one MAC = 2 operations. Seed paper: ~7 TOp/J (one MAC = one op), classification within microseconds.',
     };
   }

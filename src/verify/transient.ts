@@ -1,5 +1,5 @@
 import type { Design } from '../design/index.js';
-import { render } from '../netlist/index.js';
+import { DEFAULT_OPTIONS, render, type SimOptions } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
@@ -13,7 +13,17 @@ export interface TransientOptions {
   /** Supply ramp from 0 at the start (big netlists converge this way), s. */
   ramp?: number;
   timeoutMs?: number;
+  /** Solver tolerances (default: the DC testbenches' own, with reltol relaxed to TRANSIENT_RELTOL). */
+  options?: SimOptions;
 }
+
+/**
+ * Relative tolerance of the full-network transient. The DC testbenches use 1e-6; in a
+ * transient reltol also bounds the local truncation error, and 1e-6 forces steps so small
+ * that a 100k-transistor network does not finish. 1e-4 changes class currents by < 1e-3
+ * relative on Iris (test/verify), far below the mismatch the models describe.
+ */
+export const TRANSIENT_RELTOL = 1e-4;
 
 /** What one presented sample did in the transient. */
 export interface SampleTiming {
@@ -64,7 +74,7 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
     return { i, points: pts.join(' ') };
   });
   const saves = ['i(vdd)', ...Array.from({ length: C }, (_, j) => `i(vr_${j})`)].join(' ');
-  const circuit = networkNetlist(design, seed, { supplyRamp: ramp, analysis: `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(period / 100)}\n.save ${saves}` }).text;
+  const circuit = networkNetlist(design, seed, { options: opts.options ?? { ...DEFAULT_OPTIONS, reltol: TRANSIENT_RELTOL }, supplyRamp: ramp, analysis: `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(period / 100)}\n.save ${saves}` }).text;
   const text = inlineIncludes(circuit, {
     'weights.inc': weightsInclude(design, seed, codes),
     'inputs.inc': render('inputs_pwl.inc.hbs', { description: `${N} samples in a transient`, t0: formatSi(t0), period: formatSi(period), rise: formatSi(rise), sources }),
