@@ -3,19 +3,33 @@ import type { Design } from '../design/index.js';
 import { drawInstance } from '../mismatch/index.js';
 import { codeBits, commonData, instanceParams, render } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
-import { ConfigError } from '../util/errors.js';
+import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { mapLimit } from '../util/concurrency.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
+
+/** A group of samples whose simulation failed (the other groups still finish). */
+export interface SampleFailure {
+  /** First and last sample of the group (indices into the inputs). */
+  samples: [number, number];
+  /** Soma layer whose netlist failed. */
+  layer: number;
+  /** The failed netlist as saved by the engine, when it saved one. */
+  netlist?: string;
+  error: string;
+  exitCode: number;
+}
 
 /** SPICE results of a network for a set of samples, from either verification mode. */
 export interface SpiceOutputs {
   samples: number;
   classes: number;
-  /** Class currents, row-major [sample][class], A. */
+  /** Class currents, row-major [sample][class], A; NaN for samples of failed groups. */
   currents: Float64Array;
   /** Simulator runs it took. */
   runs: number;
+  /** Sample groups that did not finish (empty when all did). */
+  failures: SampleFailure[];
 }
 
 /** A pwl(v(idx), ...) argument list: value k at sample k. */
@@ -42,6 +56,9 @@ export interface LayeredOptions {
  * point of a DC sweep. Exact in DC (no current flows into a gate), and parallel: the chunks
  * of a layer run at once on the engine pool.
  *
+ * Samples go through the layers in groups of `samplesPerRun`; a group whose simulation fails
+ * (no convergence, timeout) is reported in `failures` and the others finish.
+ *
  * `inputs`: input currents, row-major [sample][input soma], A.
  */
 export async function verifyLayered(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: LayeredOptions = {}): Promise<SpiceOutputs> {
@@ -53,55 +70,74 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const perRun = opts.samplesPerRun ?? 500;
   const chunkT = opts.chunkTransistors ?? 20000;
   const L = layers.length - 1;
+  const C = layers[L];
   let runs = 0;
   const chunkOf = (k: number) => Math.max(1, Math.floor(chunkT / (5 + 11 * (k === 0 ? 0 : layers[k - 1]) + (k === L ? 1 : 0))));
-  const total = layers.reduce((a, n, k) => a + Math.ceil(n / chunkOf(k)) * Math.ceil(N / perRun), 0);
-  // vp/vn[k]: [sample][soma] of soma layer k
-  let vp = new Float64Array(0), vn = new Float64Array(0);
-  let currents = new Float64Array(N * layers[L]);
-  for (let k = 0; k <= L; k++) {
-    const n = layers[k];
-    const fanIn = k === 0 ? 0 : layers[k - 1];
-    const chunk = chunkOf(k);
-    const jobs: { js: number[]; s0: number; s1: number }[] = [];
-    for (let j0 = 0; j0 < n; j0 += chunk) for (let s0 = 0; s0 < N; s0 += perRun) jobs.push({ js: Array.from({ length: Math.min(chunk, n - j0) }, (_, q) => j0 + q), s0, s1: Math.min(N, s0 + perRun) });
-    const nvp = new Float64Array(N * n), nvn = new Float64Array(N * n);
-    const prevVp = vp, prevVn = vn;
-    await mapLimit(jobs, engine.concurrency * 2, async ({ js, s0, s1 }) => {
-      const m = s1 - s0;
-      const col = (arr: Float64Array, width: number, i: number) => Float64Array.from({ length: m }, (_, s) => arr[(s0 + s) * width + i]);
-      const text = render('tb/layer_dc.sp.hbs', {
-        ...commonData(design, seed, `codesign layered verification: layer ${k}, somas ${js[0]}..${js[js.length - 1]}, samples ${s0}..${s1 - 1}`),
-        title2: `samples ${s0}..${s1 - 1}`,
-        layer: k,
-        targets: `${js[0]}..${js[js.length - 1]}`,
-        lastSample: Math.max(1, m - 1),
-        pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: pwlPoints(col(prevVp, fanIn, i)), vn: pwlPoints(col(prevVn, fanIn, i)) })),
-        inputs: k === 0 ? js.map((i) => ({ i, current: pwlPoints(col(inputs, n0, i)) })) : [],
-        somas: js.map((j) => ({
-          j,
-          devices: instanceParams('soma', drawInstance(design, seed, 'soma', somaPath(k, j))),
-          readout: k === L ? readoutData(design, seed, j) : false,
-          synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ layer: k - 1, i, j, bits: codeBits(codes[k - 1][i][j]), devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))) })),
-        })),
-        saves: js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])).join(' '),
-      });
-      const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
-      runs++;
-      opts.onProgress?.(runs, total);
-      for (const j of js)
-        for (let s = 0; s < m; s++) {
-          if (k === L) currents[(s0 + s) * n + j] = r.vectors[`i(vr_${j})`][s];
-          else {
-            nvp[(s0 + s) * n + j] = r.vectors[`v(s${k}_${j}_vp)`][s];
-            nvn[(s0 + s) * n + j] = r.vectors[`v(s${k}_${j}_vn)`][s];
-          }
-        }
-    });
-    vp = nvp;
-    vn = nvn;
-  }
-  return { samples: N, classes: layers[L], currents, runs };
+  const chunksOf = (k: number) => {
+    const out: number[][] = [];
+    for (let j0 = 0; j0 < layers[k]; j0 += chunkOf(k)) out.push(Array.from({ length: Math.min(chunkOf(k), layers[k] - j0) }, (_, q) => j0 + q));
+    return out;
+  };
+  const groups: [number, number][] = [];
+  for (let s0 = 0; s0 < N; s0 += perRun) groups.push([s0, Math.min(N, s0 + perRun)]);
+  const total = groups.length * layers.reduce((a, _n, k) => a + chunksOf(k).length, 0);
+  const currents = new Float64Array(N * C).fill(NaN);
+  const failures: SampleFailure[] = [];
+
+  // One sample group through every layer; vp/vn: [sample in group][soma] of the last layer done.
+  const runGroup = async ([s0, s1]: [number, number]) => {
+    const m = s1 - s0;
+    let vp = new Float64Array(0), vn = new Float64Array(0);
+    for (let k = 0; k <= L; k++) {
+      const n = layers[k];
+      const fanIn = k === 0 ? 0 : layers[k - 1];
+      const nvp = new Float64Array(m * n), nvn = new Float64Array(m * n);
+      const prevVp = vp, prevVn = vn;
+      const col = (arr: Float64Array, width: number, i: number, offset: number) => Float64Array.from({ length: m }, (_, s) => arr[(offset + s) * width + i]);
+      try {
+        await mapLimit(chunksOf(k), engine.concurrency * 2, async (js) => {
+          const text = render('tb/layer_dc.sp.hbs', {
+            ...commonData(design, seed, `codesign layered verification: layer ${k}, somas ${js[0]}..${js[js.length - 1]}, samples ${s0}..${s1 - 1}`),
+            title2: `samples ${s0}..${s1 - 1}`,
+            layer: k,
+            targets: `${js[0]}..${js[js.length - 1]}`,
+            lastSample: Math.max(1, m - 1),
+            pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: pwlPoints(col(prevVp, fanIn, i, 0)), vn: pwlPoints(col(prevVn, fanIn, i, 0)) })),
+            inputs: k === 0 ? js.map((i) => ({ i, current: pwlPoints(col(inputs, n0, i, s0)) })) : [],
+            somas: js.map((j) => ({
+              j,
+              devices: instanceParams('soma', drawInstance(design, seed, 'soma', somaPath(k, j))),
+              readout: k === L ? readoutData(design, seed, j) : false,
+              synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ layer: k - 1, i, j, bits: codeBits(codes[k - 1][i][j]), devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))) })),
+            })),
+            saves: js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])).join(' '),
+          });
+          const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
+          runs++;
+          opts.onProgress?.(runs, total);
+          for (const j of js)
+            for (let s = 0; s < m; s++) {
+              if (k === L) currents[(s0 + s) * n + j] = r.vectors[`i(vr_${j})`][s];
+              else {
+                nvp[s * n + j] = r.vectors[`v(s${k}_${j}_vp)`][s];
+                nvn[s * n + j] = r.vectors[`v(s${k}_${j}_vn)`][s];
+              }
+            }
+        });
+      } catch (e) {
+        if (!(e instanceof CodesignError) || e instanceof ConfigError) throw e;
+        const loc = (e as { location?: NetlistLocation }).location;
+        failures.push({ samples: [s0, s1 - 1], layer: k, netlist: loc?.netlistPath, error: e.message, exitCode: e.exitCode });
+        for (let s = s0; s < s1; s++) for (let c = 0; c < C; c++) currents[s * C + c] = NaN;
+        return;
+      }
+      vp = nvp;
+      vn = nvn;
+    }
+  };
+  await mapLimit(groups, Math.max(1, engine.concurrency), runGroup);
+  failures.sort((a, b) => a.samples[0] - b.samples[0]);
+  return { samples: N, classes: C, currents, runs, failures };
 }
 
 function readoutData(design: Design, seed: number, j: number) {
@@ -139,5 +175,5 @@ export async function verifyFullDc(engine: Engine, design: Design, seed: number,
   const r = await engine.run({ netlist: text, label: 'full-dc', timeoutMs: opts.timeoutMs });
   const currents = new Float64Array(N * C);
   for (let s = 0; s < N; s++) for (let j = 0; j < C; j++) currents[s * C + j] = r.vectors[`i(vr_${j})`][s];
-  return { samples: N, classes: C, currents, runs: 1 };
+  return { samples: N, classes: C, currents, runs: 1, failures: [] };
 }

@@ -8,7 +8,8 @@ import { deviceNet, effective, forward, inputLayer, weightsSchema } from '../tra
 import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
 import { decisions, verifyLayered, type SpiceOutputs } from './layered.js';
-import { verifyTransient, type TransientResult } from './transient.js';
+import { verifyTransient, type SampleTiming, type TransientResult } from './transient.js';
+import { CodesignError } from '../util/errors.js';
 
 export type VerifyMode = 'layered' | 'full';
 
@@ -19,6 +20,10 @@ export interface VerifyOptions {
   /** Presentation time per sample in full mode, s. */
   period?: number;
   timeoutMs?: number;
+  /** Samples per simulator run (layered: per DC sweep, default 500; full: per transient, default 10). */
+  samplesPerRun?: number;
+  /** Layered mode: transistors per netlist. */
+  chunkTransistors?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -76,19 +81,23 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
 
   const inputs = x.map((v) => v * models.input_scale);
   let spice: SpiceOutputs | TransientResult;
-  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
-  else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { period: opts.period, timeoutMs: opts.timeoutMs });
+  const common = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, samplesPerRun: opts.samplesPerRun };
+  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors });
+  else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period });
   const spiceClass = decisions(spice);
+  // Samples of failed runs have no SPICE result: every statistic is over the finished ones.
+  const finished = Array.from({ length: n }, (_, s) => s).filter((s) => !Number.isNaN(spice.currents[s * C]));
+  const nDone = finished.length;
 
   let agree = 0, spiceCorrect = 0, modelCorrect = 0;
-  for (let s = 0; s < n; s++) {
+  for (const s of finished) {
     if (spiceClass[s] === modelClass[s]) agree++;
     if (spiceClass[s] === y[s]) spiceCorrect++;
     if (modelClass[s] === y[s]) modelCorrect++;
   }
   // Output current error relative to each sample's largest class current.
   const errors: number[] = [];
-  for (let s = 0; s < n; s++) {
+  for (const s of finished) {
     const scale = Math.max(...Array.from({ length: C }, (_, c) => Math.abs(spice.currents[s * C + c])), 1e-12);
     for (let c = 0; c < C; c++) errors.push((modelOut[s * C + c] - spice.currents[s * C + c]) / scale);
   }
@@ -102,19 +111,22 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     network: layers,
     die_seed: seed,
     transistors: counts.transistors,
-    samples: n,
-    accuracy: { spice: spiceCorrect / n, model: modelCorrect / n },
-    agreement: agree / n,
+    samples: nDone,
+    samples_requested: n,
+    accuracy: { spice: spiceCorrect / nDone, model: modelCorrect / nDone },
+    agreement: agree / nDone,
     output_error: { median_abs: median(absErr), p90_abs: quantile(absErr, 0.9), max_abs: Math.max(...absErr), mean_signed: errors.reduce((a, b) => a + b, 0) / errors.length, note: 'model minus SPICE class current, relative to the sample\'s largest SPICE class current' },
     spice_runs: spice.runs,
-    /** Per sample (the first `samples` of the test split): label, SPICE class, model class. */
-    per_sample: { label: Array.from(y), spice_class: Array.from(spiceClass), model_class: Array.from(modelClass) },
-    /** Class currents per sample, [sample][class], A. */
-    currents: { spice: rows(spice.currents, n, C), model: rows(modelOut, n, C) },
+    /** Per sample (the first `samples_requested` of the test split): label, SPICE class (null: its run failed), model class. */
+    per_sample: { label: Array.from(y), spice_class: Array.from(spiceClass, (c, s) => (Number.isNaN(spice.currents[s * C]) ? null : c)), model_class: Array.from(modelClass) },
+    /** Class currents per sample, [sample][class], A (SPICE: null where its run failed). */
+    currents: { spice: rows(spice.currents, n, C).map((r) => (Number.isNaN(r[0]) ? null : r)), model: rows(modelOut, n, C) },
+    /** Sample groups whose simulation failed: samples [first, last], layer, the saved netlist, the error. */
+    failures: spice.failures,
     elapsed_s: (Date.now() - t0) / 1000,
   };
-  if ('timing' in spice) {
-    const t = spice.timing;
+  if ('timing' in spice && spice.timing.some((v) => v)) {
+    const t = spice.timing.filter((v): v is SampleTiming => v !== null);
     const energy = median(t.map((v) => v.energy_to_settle_j));
     result.timing = {
       period_s: spice.period,
@@ -130,6 +142,11 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
       note: 'energy per inference: VDD * integral of the supply current from the input switch until every class current is within 1 % of its final value (median over samples); one MAC = 2 operations. Seed paper: ~7 TOp/J (one MAC = one op), classification within microseconds.',
     };
   }
-  await writeFileAtomic(join(dir, opts.mode === 'full' ? 'verify-full.json' : 'verify.json'), JSON.stringify(result, null, 2) + '\n');
+  const file = join(dir, opts.mode === 'full' ? 'verify-full.json' : 'verify.json');
+  await writeFileAtomic(file, JSON.stringify(result, null, 2) + '\n');
+  if (spice.failures.length) {
+    const lines = spice.failures.map((f) => `  samples ${f.samples[0]}..${f.samples[1]} (soma layer ${f.layer})${f.netlist ? `, netlist ${f.netlist}` : ''}: ${f.error.split('\n')[0]}`);
+    throw new CodesignError(`${opts.mode} verification: ${n - nDone} of ${n} samples did not finish; the ${nDone} finished ones are in ${file}\n${lines.join('\n')}`, spice.failures[0].exitCode);
+  }
   return result;
 }

@@ -3,7 +3,9 @@ import { DEFAULT_OPTIONS, render, type SimOptions } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
-import type { SpiceOutputs } from './layered.js';
+import type { SampleFailure, SpiceOutputs } from './layered.js';
+import { mapLimit } from '../util/concurrency.js';
+import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors.js';
 
 export interface TransientOptions {
   /** Time each sample is presented, s. */
@@ -13,6 +15,9 @@ export interface TransientOptions {
   /** Supply ramp from 0 at the start (big netlists converge this way), s. */
   ramp?: number;
   timeoutMs?: number;
+  /** Samples per transient run (each run ramps the supply up again); runs go in parallel. */
+  samplesPerRun?: number;
+  onProgress?: (done: number, total: number) => void;
   /** Solver tolerances (default: the DC testbenches' own, with reltol relaxed to TRANSIENT_RELTOL). */
   options?: SimOptions;
 }
@@ -40,21 +45,54 @@ export interface SampleTiming {
 }
 
 export interface TransientResult extends SpiceOutputs {
-  timing: SampleTiming[];
-  /** Waveforms for plots: time, supply current and the class currents. */
+  /** Per sample; null for samples of failed runs. */
+  timing: (SampleTiming | null)[];
+  /** Waveforms of the first run (for plots): time, supply current and the class currents. */
   wave: { time: Float64Array; supply: Float64Array; classes: Float64Array[] };
   period: number;
   t0: number;
 }
 
 /**
- * The whole network in one transient: the supply ramps up, then the samples are presented
- * one after another as piecewise-linear input currents. Class currents are read at the end
- * of each window; latency, settling and energy are measured per sample.
+ * The whole network in one transient per group of samples: the supply ramps up, then the
+ * samples are presented one after another as piecewise-linear input currents. Class currents
+ * are read at the end of each window; latency, settling and energy are measured per sample.
+ * A run that fails (no convergence, timeout) is reported in `failures`; the others finish.
  */
 export async function verifyTransient(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: TransientOptions = {}): Promise<TransientResult> {
   const layers = design.config.layers;
   checkCodes(codes, layers, 'codes');
+  const n0 = layers[0], C = layers[layers.length - 1];
+  const N = inputs.length / n0;
+  const perRun = opts.samplesPerRun ?? 10;
+  const groups: [number, number][] = [];
+  for (let s0 = 0; s0 < N; s0 += perRun) groups.push([s0, Math.min(N, s0 + perRun)]);
+  const currents = new Float64Array(N * C).fill(NaN);
+  const timing: (SampleTiming | null)[] = new Array(N).fill(null);
+  const failures: SampleFailure[] = [];
+  let done = 0;
+  let first: TransientResult | undefined;
+  await mapLimit(groups, Math.max(1, engine.concurrency), async ([s0, s1], g) => {
+    try {
+      const r = await transientRun(engine, design, seed, codes, inputs.subarray(s0 * n0, s1 * n0), opts, `full-tran-s${s0}`);
+      currents.set(r.currents, s0 * C);
+      r.timing.forEach((t, q) => (timing[s0 + q] = t));
+      if (g === 0) first = r;
+    } catch (e) {
+      if (!(e instanceof CodesignError) || e instanceof ConfigError) throw e;
+      const loc = (e as { location?: NetlistLocation }).location;
+      failures.push({ samples: [s0, s1 - 1], layer: layers.length - 1, netlist: loc?.netlistPath, error: e.message, exitCode: e.exitCode });
+    }
+    opts.onProgress?.(++done, groups.length);
+  });
+  failures.sort((a, b) => a.samples[0] - b.samples[0]);
+  const period = opts.period ?? 20e-6;
+  return { samples: N, classes: C, currents, runs: groups.length, failures, timing, wave: first?.wave ?? { time: new Float64Array(0), supply: new Float64Array(0), classes: [] }, period, t0: first?.t0 ?? 0 };
+}
+
+/** One transient over a few samples. */
+async function transientRun(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: TransientOptions, label: string): Promise<TransientResult & { timing: SampleTiming[] }> {
+  const layers = design.config.layers;
   const n0 = layers[0], C = layers[layers.length - 1];
   const N = inputs.length / n0;
   const period = opts.period ?? 20e-6;
@@ -79,7 +117,7 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
     'weights.inc': weightsInclude(design, seed, codes),
     'inputs.inc': render('inputs_pwl.inc.hbs', { description: `${N} samples in a transient`, t0: formatSi(t0), period: formatSi(period), rise: formatSi(rise), sources }),
   });
-  const r = await engine.run({ netlist: text, label: 'full-tran', timeoutMs: opts.timeoutMs });
+  const r = await engine.run({ netlist: text, label, timeoutMs: opts.timeoutMs });
   const time = r.vectors[r.scale];
   const supply = r.vectors['i(vdd)'].map((v) => -v);
   const classes = Array.from({ length: C }, (_, j) => r.vectors[`i(vr_${j})`]);
@@ -118,5 +156,5 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
     };
     timing.push({ decision_s: decision, settle_s: settle, energy_to_decision_j: integrate(ts, ts + decision), energy_to_settle_j: integrate(ts, ts + settle), power_w: integrate(ts, te) / period });
   }
-  return { samples: N, classes: C, currents, runs: 1, timing, wave: { time, supply, classes }, period, t0 };
+  return { samples: N, classes: C, currents, runs: 1, failures: [], timing, wave: { time, supply, classes }, period, t0 };
 }

@@ -1,6 +1,8 @@
 import { resolveDesign } from '../../src/design/index.js';
 import { Stream } from '../../src/mismatch/index.js';
-import { WasmEngine } from '../../src/spice/index.js';
+import { readFileSync } from 'node:fs';
+import { WasmEngine, type Engine } from '../../src/spice/index.js';
+import { tempDir } from '../helpers.js';
 import { decisions, verifyFullDc, verifyLayered, verifyTransient } from '../../src/verify/index.js';
 
 /** A 4-6-3 network on a mismatched die with seeded random codes (-4..6) and N random input samples (0..80 nA). */
@@ -31,6 +33,36 @@ describe('layered SPICE verification', () => {
   });
 });
 
+describe('a failing simulation', () => {
+  it('costs only its own sample group: it is reported with its samples and saved netlist, the other groups finish', async () => {
+    const { design, codes, inputs } = randomCase(2, 'test/layered', 12);
+    const failDir = tempDir();
+    const engine = new WasmEngine({ workers: 2, failDir });
+    // A real run stopped by the engine's own timeout: the hidden layer of samples 4..7 gets 1 ms.
+    const flaky: Engine = { name: engine.name, concurrency: engine.concurrency, identity: () => engine.identity(), close: () => engine.close(), run: (job) => engine.run(job.label === 'layer1-0-s4' ? { ...job, timeoutMs: 1 } : job) };
+    try {
+      const all = await verifyLayered(engine, design, 2, codes, inputs, { samplesPerRun: 4 });
+      expect(all.failures).toEqual([]);
+      const r = await verifyLayered(flaky, design, 2, codes, inputs, { samplesPerRun: 4 });
+      expect(r.failures).toHaveLength(1);
+      const f = r.failures[0];
+      expect(f.samples).toEqual([4, 7]);
+      expect(f.layer).toBe(1);
+      expect(f.exitCode).toBe(6);
+      expect(f.error).toMatch(/timed out/);
+      expect(f.netlist).toBeDefined();
+      expect(readFileSync(f.netlist!, 'utf8')).toMatch(/samples 4\.\.7/);
+      for (let s = 0; s < 12; s++)
+        for (let c = 0; c < 3; c++) {
+          if (s >= 4 && s <= 7) expect(r.currents[s * 3 + c]).toBeNaN();
+          else expect(r.currents[s * 3 + c]).toBe(all.currents[s * 3 + c]);
+        }
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('transient SPICE verification', () => {
   it('the whole network in one transient ends each window where DC does; settles within microseconds at microwatts', async () => {
     const { design, codes, inputs } = randomCase(3, 'test/transient', 4);
@@ -41,6 +73,7 @@ describe('transient SPICE verification', () => {
       const top = Math.max(...dc.currents);
       for (let i = 0; i < dc.currents.length; i++) expect(Math.abs(tran.currents[i] - dc.currents[i])).toBeLessThan(2e-3 * top);
       for (const t of tran.timing) {
+        if (!t) throw new Error('a transient sample has no timing');
         expect(t.settle_s).toBeGreaterThan(0);
         expect(t.settle_s).toBeLessThan(10e-6);
         expect(t.power_w).toBeGreaterThan(1e-7);
