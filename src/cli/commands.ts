@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { countTransistors, measureSomas, measureSynapses, planBatches } from '../characterize/index.js';
 import { checkCodes, networkFiles, verifyRun, type VerifyMode } from '../verify/index.js';
 import { runFlow } from '../study/index.js';
+import { writeReport } from '../report/index.js';
 import { characterizeAndFit, fitMeasurements, type FitRunResult } from '../fit/index.js';
 import { Progress } from './progress.js';
 import { CELLS, resolveDesign, type CellName } from '../design/index.js';
@@ -312,7 +313,7 @@ export async function runCommand(a: RunArgs): Promise<void> {
       onStage: (st) => log(`[${st}]`),
       onBatch: () => progress.tick(),
       onVerifyProgress: progressBar('verify'),
-    });
+    }).then(async (summary) => ({ ...summary, report: (await writeReport(outDir, { engine: e })).path }));
   });
   if (a.json) return json({ out: outDir, ...summary });
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -331,5 +332,5 @@ export async function runCommand(a: RunArgs): Promise<void> {
     ['ops/J (1 MAC = 2 ops) | MACs/J', summary.ops_per_joule === null ? '-' : `${(summary.ops_per_joule / 1e12).toFixed(2)} TOp/J | ${(summary.macs_per_joule! / 1e12).toFixed(2)} TMAC/J`],
     ['time', `${summary.elapsed_s.toFixed(1)} s (${Object.entries(summary.stages_s).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`],
   ]));
-  out(`wrote ${join(outDir, 'summary.json')}`);
+  out(`wrote ${join(outDir, 'summary.json')} and ${summary.report}`);
 }

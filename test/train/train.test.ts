@@ -67,7 +67,7 @@ describe('aware beats naive on a die with strong, known gain spread (30 %)', () 
   it('MNIST subset 196-50-10 (1000 training digits): on each of two dies', () => {
     const m = loadMnist();
     const data: Dataset = { ...m, train: head(m.train, 1000, 196), val: head(m.val, 300, 196), test: head(m.test, 500, 196) };
-    const o = { ...defaultTrainOptions('mnist'), epochs: 15, patience: 100, seed: 1 };
+    const o = { ...defaultTrainOptions('mnist'), epochs: 20, patience: 100, seed: 1 };
     for (const seed of [1, 2]) {
       const models = syntheticModels(strong([196, 50, 10], seed));
       const die = deviceNet(models), nominal = nominalNet(models);
