@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeReport } from '../report/index.js';
 import type { DatasetName } from '../data/index.js';
 import type { EngineName } from '../spice/index.js';
 import { LocalExecutor, parseSets, runSweep, runYield, type AccuracySource, type ExecutorProgress, type FlowVerify, type StudyOptions, type SweepFile, type YieldFile } from '../study/index.js';
@@ -133,8 +134,12 @@ export async function sweepCommand(a: SweepArgs): Promise<SweepFile> {
   const { dir, design, opts, executor } = studySetup(a, 'sweep');
   try {
     const s = await runSweep({ ...opts, base: design.config, axes, seeds, fullSamples: a['full-samples'], out: dir });
-    if (a.json) out(JSON.stringify({ out: dir, ...s }, null, 2));
-    else printSweep(s, dir);
+    const report = (await writeReport(dir)).path;
+    if (a.json) out(JSON.stringify({ out: dir, report, ...s }, null, 2));
+    else {
+      printSweep(s, dir);
+      out(`wrote ${report}`);
+    }
     return s;
   } finally {
     await executor.close();
@@ -159,8 +164,12 @@ export async function yieldCommand(a: YieldArgs): Promise<YieldFile> {
   const { dir, design, opts, executor } = studySetup(a, 'yield');
   try {
     const y = await runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, fullSamples: a['full-samples'], out: dir });
-    if (a.json) out(JSON.stringify({ out: dir, ...y }, null, 2));
-    else printYield(y, dir);
+    const report = (await writeReport(dir)).path;
+    if (a.json) out(JSON.stringify({ out: dir, report, ...y }, null, 2));
+    else {
+      printYield(y, dir);
+      out(`wrote ${report}`);
+    }
     return y;
   } finally {
     await executor.close();

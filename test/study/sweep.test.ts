@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { resolveDesign } from '../../src/design/index.js';
 import { identify, LocalExecutor, parseSets, runSweep, SWEEP_COLUMNS, type FlowJobInput } from '../../src/study/index.js';
 import { ConfigError } from '../../src/util/errors.js';
+import { writeReport } from '../../src/report/index.js';
 import { nativeTest, runCli, tempDir } from '../helpers.js';
 
 const native = await nativeTest();
@@ -50,6 +51,9 @@ describe('codesign sweep', () => {
       const second = await sweep();
       expect(second.jobs).toEqual({ total: 8, executed: 0, reused: 8, failed: 0 });
       expect(second.rows).toEqual(first.rows);
+      // The report reads the real sweep files: both Pareto plots are drawn.
+      const report = await writeReport(out);
+      expect(report.plots).toEqual(expect.arrayContaining(['pareto', 'pareto-energy']));
     },
     600_000,
   );

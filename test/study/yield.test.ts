@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDesign } from '../../src/design/index.js';
+import { writeReport } from '../../src/report/index.js';
 import { LocalExecutor, runYield, wilson, YIELD_COLUMNS, type YieldOptions } from '../../src/study/index.js';
 import { nativeTest, tempDir } from '../helpers.js';
 
@@ -63,6 +64,7 @@ describe('codesign yield', () => {
       const csv = readFileSync(join(out, 'yield.csv'), 'utf8').trim().split('\n');
       expect(csv[0].split(',')).toEqual([...YIELD_COLUMNS]);
       expect(csv).toHaveLength(5);
+      expect((await writeReport(out)).plots).toContain('yield'); // the report reads the real yield files
     },
     600_000,
   );
