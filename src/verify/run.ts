@@ -145,7 +145,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const file = join(dir, opts.mode === 'full' ? 'verify-full.json' : 'verify.json');
   await writeFileAtomic(file, JSON.stringify(result, null, 2) + '\n');
   if (spice.failures.length) {
-    const lines = spice.failures.map((f) => `  samples ${f.samples[0]}..${f.samples[1]} (soma layer ${f.layer})${f.netlist ? `, netlist ${f.netlist}` : ''}: ${f.error.split('\n')[0]}`);
+    const lines = spice.failures.map((f) => `  samples ${f.samples[0]}..${f.samples[1]} (soma layer ${f.layer}): ${f.error.split('\n')[0]}${f.netlist && !f.error.includes(f.netlist) ? ` (netlist ${f.netlist})` : ''}`);
     throw new CodesignError(`${opts.mode} verification: ${n - nDone} of ${n} samples did not finish; the ${nDone} finished ones are in ${file}\n${lines.join('\n')}`, spice.failures[0].exitCode);
   }
   return result;
