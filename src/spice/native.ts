@@ -56,16 +56,12 @@ export class NativeEngine implements Engine {
   private readonly binary: string;
   private readonly timeoutMs: number;
   private id?: Promise<string>;
-  private readonly threads: string;
 
   constructor(private readonly opts: NativeEngineOptions) {
     this.concurrency = Math.max(1, opts.workers ?? availableParallelism());
     this.sem = new Semaphore(this.concurrency);
     this.binary = opts.binary ?? process.env.NGSPICE ?? 'ngspice';
     this.timeoutMs = opts.timeoutMs ?? 300_000;
-    // Debian's ngspice evaluates devices on OpenMP threads (one per core by default); with
-    // several processes at once that oversubscribes the cores, so each gets its share.
-    this.threads = process.env.OMP_NUM_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / this.concurrency)));
   }
 
   identity(): Promise<string> {
@@ -97,7 +93,7 @@ export class NativeEngine implements Engine {
         reject: false,
         timeout: timeoutMs,
         stdin: 'ignore',
-        env: { SPICE_ASCIIRAWFILE: '0', OMP_NUM_THREADS: this.threads },
+        env: { SPICE_ASCIIRAWFILE: '0' },
       });
       const elapsedMs = performance.now() - t0;
       if (r.timedOut) throw new SimTimeoutError(timeoutMs, { netlistPath: saveFailedNetlist(job, failDir) });
