@@ -138,9 +138,10 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
       macs: macs,
       macs_per_joule: macs / energy,
       ops_per_joule: (2 * macs) / energy,
-      waveform: waveform(spice),
       note: 'energy per inference: VDD * integral of the supply current from the input switch until every class current is within 1 % of its final value (median over samples); one MAC = 2 operations. Seed paper: ~7 TOp/J (one MAC = one op), classification within microseconds.',
     };
+    /** Waveforms of the first transient, for the report's settling plot. */
+    result.waveform = waveform(spice);
   }
   const file = join(dir, opts.mode === 'full' ? 'verify-full.json' : 'verify.json');
   await writeFileAtomic(file, JSON.stringify(result, null, 2) + '\n');

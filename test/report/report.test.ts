@@ -8,14 +8,8 @@ import { ConfigError } from '../../src/util/errors.js';
 import { nativeTest, runCli, tempDir } from '../helpers.js';
 import { chromiumTest, inspectPage } from './chromium.js';
 
-const RUN_PLOTS = ['soma-transfer', 'soma-gain', 'synapse-gain', 'weight-codes', 'accuracy'];
-
-/** The plots a run folder must show: the base ones, plus those whose data the folder's verify files carry. */
-function expectedPlots(dir: string): string[] {
-  const verify = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8'));
-  const full = JSON.parse(readFileSync(join(dir, 'verify-full.json'), 'utf8'));
-  return [...RUN_PLOTS, ...(verify.currents ? ['spice-vs-model'] : []), ...(full.waveform ? ['settling-waveform'] : [])];
-}
+/** The plots a run folder from the real flow (layered and full verification) must show. */
+const RUN_PLOTS = ['soma-transfer', 'soma-gain', 'synapse-gain', 'weight-codes', 'accuracy', 'spice-vs-model', 'settling-waveform'];
 
 /**
  * A study folder in the format src/study writes (sweep.csv through danfo like its writeCsv,
@@ -59,7 +53,7 @@ describe('codesign report', () => {
   native('a run folder gives one deterministic HTML file with every plot its files allow', async () => {
     const r = await writeReport(run, { engine });
     expect(r.path).toBe(join(run, 'report.html'));
-    expect(r.plots).toEqual(expectedPlots(run));
+    expect(r.plots).toEqual(RUN_PLOTS);
     const html = readFileSync(r.path, 'utf8');
     // Self-contained: no script, no external reference.
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org)/i);
@@ -133,6 +127,6 @@ describe('codesign report', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.path).toBe(join(run, 'report.html'));
-    expect(out.plots).toEqual(expectedPlots(run));
+    expect(out.plots).toEqual(RUN_PLOTS);
   });
 });
