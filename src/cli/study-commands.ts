@@ -132,15 +132,20 @@ export async function sweepCommand(a: SweepArgs): Promise<SweepFile> {
   seeds.forEach((s) => wholeNumber(s, '--seeds', 0));
   if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new ConfigError(`--seeds: expected distinct die seeds, got ${seeds.join(' ')}`);
   const { dir, design, opts, executor } = studySetup(a, 'sweep');
+  return finishStudy(a, dir, executor, () => runSweep({ ...opts, base: design.config, axes, seeds, fullSamples: a['full-samples'], out: dir }), printSweep);
+}
+
+/** Runs a study, writes its report, prints its table (or JSON) and closes the executor. */
+async function finishStudy<T extends object>(a: { json?: boolean }, dir: string, executor: { close(): Promise<void> }, run: () => Promise<T>, print: (r: T, dir: string) => void): Promise<T> {
   try {
-    const s = await runSweep({ ...opts, base: design.config, axes, seeds, fullSamples: a['full-samples'], out: dir });
+    const r = await run();
     const report = (await writeReport(dir)).path;
-    if (a.json) out(JSON.stringify({ out: dir, report, ...s }, null, 2));
+    if (a.json) out(JSON.stringify({ out: dir, report, ...r }, null, 2));
     else {
-      printSweep(s, dir);
+      print(r, dir);
       out(`wrote ${report}`);
     }
-    return s;
+    return r;
   } finally {
     await executor.close();
   }
@@ -162,16 +167,5 @@ export async function yieldCommand(a: YieldArgs): Promise<YieldFile> {
   wholeNumber(a['first-seed'], '--first-seed', 0);
   const seeds = Array.from({ length: a.dies }, (_, i) => a['first-seed'] + i);
   const { dir, design, opts, executor } = studySetup(a, 'yield');
-  try {
-    const y = await runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, fullSamples: a['full-samples'], out: dir });
-    const report = (await writeReport(dir)).path;
-    if (a.json) out(JSON.stringify({ out: dir, report, ...y }, null, 2));
-    else {
-      printYield(y, dir);
-      out(`wrote ${report}`);
-    }
-    return y;
-  } finally {
-    await executor.close();
-  }
+  return finishStudy(a, dir, executor, () => runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, fullSamples: a['full-samples'], out: dir }), printYield);
 }

@@ -20,6 +20,20 @@ export interface SampleFailure {
   exitCode: number;
 }
 
+/** [first, end) ranges of `perRun` samples covering 0..N-1. */
+export function sampleGroups(N: number, perRun: number): [number, number][] {
+  const groups: [number, number][] = [];
+  for (let s0 = 0; s0 < N; s0 += perRun) groups.push([s0, Math.min(N, s0 + perRun)]);
+  return groups;
+}
+
+/** A simulator failure of the group [s0, s1) as a record; anything else (a bug, bad config) is rethrown. */
+export function groupFailure(e: unknown, [s0, s1]: [number, number], layer: number): SampleFailure {
+  if (!(e instanceof CodesignError) || e instanceof ConfigError) throw e;
+  const loc = (e as { location?: NetlistLocation }).location;
+  return { samples: [s0, s1 - 1], layer, netlist: loc?.netlistPath, error: e.message, exitCode: e.exitCode };
+}
+
 /** SPICE results of a network for a set of samples, from either verification mode. */
 export interface SpiceOutputs {
   samples: number;
@@ -78,8 +92,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
     for (let j0 = 0; j0 < layers[k]; j0 += chunkOf(k)) out.push(Array.from({ length: Math.min(chunkOf(k), layers[k] - j0) }, (_, q) => j0 + q));
     return out;
   };
-  const groups: [number, number][] = [];
-  for (let s0 = 0; s0 < N; s0 += perRun) groups.push([s0, Math.min(N, s0 + perRun)]);
+  const groups = sampleGroups(N, perRun);
   const total = groups.length * layers.reduce((a, _n, k) => a + chunksOf(k).length, 0);
   const currents = new Float64Array(N * C).fill(NaN);
   const failures: SampleFailure[] = [];
@@ -125,9 +138,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
             }
         });
       } catch (e) {
-        if (!(e instanceof CodesignError) || e instanceof ConfigError) throw e;
-        const loc = (e as { location?: NetlistLocation }).location;
-        failures.push({ samples: [s0, s1 - 1], layer: k, netlist: loc?.netlistPath, error: e.message, exitCode: e.exitCode });
+        failures.push(groupFailure(e, [s0, s1], k));
         for (let s = s0; s < s1; s++) for (let c = 0; c < C; c++) currents[s * C + c] = NaN;
         return;
       }

@@ -3,9 +3,8 @@ import { DEFAULT_OPTIONS, render, type SimOptions } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
-import type { SampleFailure, SpiceOutputs } from './layered.js';
+import { groupFailure, sampleGroups, type SampleFailure, type SpiceOutputs } from './layered.js';
 import { mapLimit } from '../util/concurrency.js';
-import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors.js';
 
 export interface TransientOptions {
   /** Time each sample is presented, s. */
@@ -29,6 +28,9 @@ export interface TransientOptions {
  * relative on Iris (test/verify), far below the mismatch the models describe.
  */
 export const TRANSIENT_RELTOL = 1e-4;
+
+/** Time each sample is presented by default, s. */
+const DEFAULT_PERIOD = 20e-6;
 
 /** What one presented sample did in the transient. */
 export interface SampleTiming {
@@ -65,8 +67,7 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
   const n0 = layers[0], C = layers[layers.length - 1];
   const N = inputs.length / n0;
   const perRun = opts.samplesPerRun ?? 10;
-  const groups: [number, number][] = [];
-  for (let s0 = 0; s0 < N; s0 += perRun) groups.push([s0, Math.min(N, s0 + perRun)]);
+  const groups = sampleGroups(N, perRun);
   const currents = new Float64Array(N * C).fill(NaN);
   const timing: (SampleTiming | null)[] = new Array(N).fill(null);
   const failures: SampleFailure[] = [];
@@ -79,14 +80,12 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
       r.timing.forEach((t, q) => (timing[s0 + q] = t));
       if (g === 0) first = r;
     } catch (e) {
-      if (!(e instanceof CodesignError) || e instanceof ConfigError) throw e;
-      const loc = (e as { location?: NetlistLocation }).location;
-      failures.push({ samples: [s0, s1 - 1], layer: layers.length - 1, netlist: loc?.netlistPath, error: e.message, exitCode: e.exitCode });
+      failures.push(groupFailure(e, [s0, s1], layers.length - 1));
     }
     opts.onProgress?.(++done, groups.length);
   });
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
-  const period = opts.period ?? 20e-6;
+  const period = opts.period ?? DEFAULT_PERIOD;
   return { samples: N, classes: C, currents, runs: groups.length, failures, timing, wave: first?.wave ?? { time: new Float64Array(0), supply: new Float64Array(0), classes: [] }, period, t0: first?.t0 ?? 0 };
 }
 
@@ -95,7 +94,7 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
   const layers = design.config.layers;
   const n0 = layers[0], C = layers[layers.length - 1];
   const N = inputs.length / n0;
-  const period = opts.period ?? 20e-6;
+  const period = opts.period ?? DEFAULT_PERIOD;
   const rise = opts.rise ?? 100e-9;
   const ramp = opts.ramp ?? 2e-6;
   const t0 = ramp + period; // one window with no input lets the circuit settle after power-up
