@@ -24,6 +24,8 @@ export interface VerifyOptions {
   samplesPerRun?: number;
   /** Layered mode: transistors per netlist. */
   chunkTransistors?: number;
+  /** Layered mode: start each DC point from the fitted models' operating point (default true; same result, far fewer Newton iterations). */
+  warmStart?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -82,7 +84,9 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const inputs = x.map((v) => v * models.input_scale);
   let spice: SpiceOutputs | TransientResult;
   const common = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, samplesPerRun: opts.samplesPerRun };
-  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors });
+  // Each soma layer's predicted input current (u + t), the layered mode's starting point.
+  const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
+  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: opts.warmStart === false ? undefined : predicted });
   else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period });
   const spiceClass = decisions(spice);
   // Samples of failed runs have no SPICE result: every statistic is over the finished ones.

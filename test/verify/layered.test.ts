@@ -33,6 +33,26 @@ describe('layered SPICE verification', () => {
   });
 });
 
+describe('starting each DC point from a predicted operating point', () => {
+  it('changes only the start: the released points equal the plain sweep, whatever the prediction', async () => {
+    const { design, codes, inputs } = randomCase(2, 'test/layered', 12);
+    const L = design.config.layers;
+    const s = new Stream('test/layered/predicted');
+    // A poor prediction on purpose: random currents, a third of them "off" (negative).
+    const predicted = L.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 12 * n }, () => (s.uniform() - 0.33) * 100e-9)));
+    const engine = new WasmEngine({ workers: 2 });
+    try {
+      const plain = await verifyLayered(engine, design, 2, codes, inputs, {});
+      const pinned = await verifyLayered(engine, design, 2, codes, inputs, { predicted });
+      const top = Math.max(...plain.currents);
+      expect(top).toBeGreaterThan(10e-9);
+      for (let i = 0; i < plain.currents.length; i++) expect(Math.abs(pinned.currents[i] - plain.currents[i])).toBeLessThan(1e-5 * top);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
 describe('a failing simulation', () => {
   it('costs only its own sample group: it is reported with its samples and saved netlist, the other groups finish', async () => {
     const { design, codes, inputs } = randomCase(2, 'test/layered', 12);
