@@ -42,10 +42,33 @@ export interface RunOptions {
 }
 
 /**
+ * The bookkeeping every executor shares: counts finished and failed jobs of one `run` and
+ * reports them (stored jobs are `skipped`, reported once at the start).
+ */
+export class ProgressCounter {
+  private readonly p: ExecutorProgress;
+  constructor(
+    total: number,
+    skipped: number,
+    private readonly onProgress?: (p: ExecutorProgress) => void,
+  ) {
+    this.p = { done: 0, total, failed: 0, skipped };
+    onProgress?.({ ...this.p });
+  }
+
+  finished(outcome: JobOutcome): void {
+    this.p.done++;
+    if (!outcome.ok) this.p.failed++;
+    this.onProgress?.({ ...this.p });
+  }
+}
+
+/**
  * Runs jobs, each at most once: a job whose successful outcome is in the result store is not
  * run again; failed ones are retried. A job's failure is its outcome, never a rejection of
- * the whole run. Implementations: LocalExecutor (worker threads on this machine); a queue
- * (BullMQ) executor enqueues the same jobs by id and its workers write the same store.
+ * the whole run. Implementations: LocalExecutor (worker threads on this machine) and
+ * RedisExecutor (BullMQ: the same jobs enqueued by id, run by `codesign worker` processes on
+ * any machine, their outcomes and files collected into the same store and study folder).
  */
 export interface Executor {
   run(jobs: readonly IdentifiedJob[], opts?: RunOptions): Promise<Map<string, JobOutcome>>;
@@ -76,6 +99,8 @@ export interface StoredOutcome {
   generator: string;
   elapsed_s: number;
   finished_at: string;
+  /** Where it ran, when not on this machine's pool (a distributed worker's name). */
+  worker?: string;
 }
 
 /** A directory of `<id>.json` outcomes, each written atomically: readers see whole files only. */
@@ -101,8 +126,24 @@ export class ResultStore {
     }
   }
 
-  async put(job: IdentifiedJob, outcome: JobOutcome, elapsedS: number): Promise<void> {
+  async put(job: IdentifiedJob, outcome: JobOutcome, elapsedS: number, worker?: string): Promise<void> {
     const rec: StoredOutcome = { id: job.id, kind: job.kind, input: job.input, outcome, generator: GENERATOR_VERSION, elapsed_s: elapsedS, finished_at: new Date().toISOString() };
+    if (worker !== undefined) rec.worker = worker;
     await writeFileAtomic(this.path(job.id), JSON.stringify(rec, null, 1) + '\n');
+  }
+
+  /**
+   * What a run still has to do: the distinct jobs without a stored success (`todo`), and the
+   * stored successes of the others (`outcomes`). Stored failures are run again.
+   */
+  async pending(jobs: readonly IdentifiedJob[]): Promise<{ outcomes: Map<string, JobOutcome>; todo: IdentifiedJob[] }> {
+    const outcomes = new Map<string, JobOutcome>();
+    const todo: IdentifiedJob[] = [];
+    for (const job of new Map(jobs.map((j) => [j.id, j])).values()) {
+      const stored = await this.get(job.id);
+      if (stored?.outcome.ok) outcomes.set(job.id, stored.outcome);
+      else todo.push(job);
+    }
+    return { outcomes, todo };
   }
 }

@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { TaskTimeout, WorkerPool } from '../spice/pool.js';
 import { ExitCode } from '../util/errors.js';
-import { ResultStore, toJobError, type Executor, type IdentifiedJob, type JobOutcome, type RunOptions } from './executor.js';
+import { ProgressCounter, ResultStore, toJobError, type Executor, type IdentifiedJob, type Job, type JobOutcome, type RunOptions } from './executor.js';
 import type { JobContext } from './jobs.js';
 
 export interface LocalExecutorOptions {
@@ -21,14 +21,34 @@ export interface LocalExecutorOptions {
   jobTimeoutMs?: number;
 }
 
-/** The compiled worker next to this file; from the .ts sources (tests, tsx) through a tsx bootstrap. */
-function spawnStudyWorker(): Worker {
+/** A study worker thread: the compiled worker next to this file; from the .ts sources (tests, tsx) through a tsx bootstrap. */
+export function spawnStudyWorker(): Worker {
   const self = fileURLToPath(import.meta.url);
   if (!self.endsWith('.ts')) return new Worker(join(dirname(self), 'worker.js'));
   const require = createRequire(import.meta.url);
   const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
   const entry = pathToFileURL(join(dirname(self), 'worker.ts')).href;
   return new Worker(`import(${JSON.stringify(tsxApi)}).then((t) => (t.register(), import(${JSON.stringify(entry)})));`, { eval: true });
+}
+
+/** What a pool thread hands back for one job: its outcome and the thread's time on it (undefined when the thread died or was stopped). */
+export interface PoolReply {
+  outcome: JobOutcome;
+  elapsed_s?: number;
+}
+
+/**
+ * Runs one job on a thread of the pool (made by spawnStudyWorker). A job past its timeout
+ * (the thread is replaced) or a thread that dies becomes a failed outcome, never a rejection.
+ */
+export async function runOnPool(pool: WorkerPool, id: string, job: Job, ctx: JobContext, timeoutMs: number): Promise<PoolReply> {
+  try {
+    const reply = await pool.submit({ job: { kind: job.kind, input: job.input }, ctx }, timeoutMs);
+    return { outcome: reply.outcome as JobOutcome, elapsed_s: reply.elapsed_s as number };
+  } catch (e) {
+    const error = e instanceof TaskTimeout ? { name: 'JobTimeout', message: `job ${id} ${e.message}`, exitCode: ExitCode.timeout } : toJobError(e);
+    return { outcome: { ok: false, error } };
+  }
 }
 
 /**
@@ -51,37 +71,19 @@ export class LocalExecutor implements Executor {
   }
 
   async run(jobs: readonly IdentifiedJob[], opts: RunOptions = {}): Promise<Map<string, JobOutcome>> {
-    const outcomes = new Map<string, JobOutcome>();
-    const todo: IdentifiedJob[] = [];
-    for (const job of new Map(jobs.map((j) => [j.id, j])).values()) {
-      const stored = await this.store.get(job.id);
-      if (stored?.outcome.ok) outcomes.set(job.id, stored.outcome);
-      else todo.push(job);
-    }
-    const p = { done: 0, total: todo.length, failed: 0, skipped: outcomes.size };
-    opts.onProgress?.({ ...p });
+    const { outcomes, todo } = await this.store.pending(jobs);
+    const progress = new ProgressCounter(todo.length, outcomes.size, opts.onProgress);
     if (todo.length === 0) return outcomes;
     this.pool ??= new WorkerPool(spawnStudyWorker, Math.min(this.workers, todo.length));
     const pool = this.pool;
     await Promise.all(
       todo.map(async (job) => {
         const t0 = performance.now();
-        let outcome: JobOutcome;
-        let elapsed: number | undefined;
-        try {
-          const reply = await pool.submit({ job: { kind: job.kind, input: job.input }, ctx: this.ctx }, this.timeoutMs);
-          outcome = reply.outcome as JobOutcome;
-          elapsed = reply.elapsed_s as number;
-        } catch (e) {
-          const error = e instanceof TaskTimeout ? { name: 'JobTimeout', message: `job ${job.id} ${e.message}`, exitCode: ExitCode.timeout } : toJobError(e);
-          outcome = { ok: false, error };
-        }
+        const { outcome, elapsed_s } = await runOnPool(pool, job.id, job, this.ctx, this.timeoutMs);
         // The worker's own time; for a crashed or stopped job, the time since it was queued.
-        await this.store.put(job, outcome, elapsed ?? (performance.now() - t0) / 1000);
+        await this.store.put(job, outcome, elapsed_s ?? (performance.now() - t0) / 1000);
         outcomes.set(job.id, outcome);
-        p.done++;
-        if (!outcome.ok) p.failed++;
-        opts.onProgress?.({ ...p });
+        progress.finished(outcome);
       }),
     );
     return outcomes;
