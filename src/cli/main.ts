@@ -8,6 +8,7 @@ import { designOptions } from './design-args.js';
 import { reportCommand, reportOptions } from './report-command.js';
 import { trainCommand, trainOptions } from './train-command.js';
 import { sweepCommand, sweepOptions, yieldCommand, yieldOptions } from './study-commands.js';
+import { workerCommand, workerOptions } from './worker-command.js';
 
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -115,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command('sweep', 'sweep design fields over a grid, K dies per point: accuracy, area, energy, Pareto front (sweep.csv, sweep.json)', (y) => y.options(sweepOptions), (a) => sweepCommand(a as never).then(() => undefined))
     .command('yield', 'parametric yield: share of N independent dies whose naive and aware networks meet an accuracy spec (yield.json, yield.csv)', (y) => y.options(yieldOptions), (a) => yieldCommand(a as never).then(() => undefined))
+    .command('worker', 'run study jobs from a Redis queue (sweep and yield with --executor redis://...) until Ctrl-C', (y) => y.options(workerOptions), (a) => workerCommand(a as never))
     .command(
       'report <dir>',
       'one self-contained HTML report of a run or study folder, plots inline (<dir>/report.html)',

@@ -3,8 +3,9 @@ import { join, resolve } from 'node:path';
 import { writeReport } from '../report/index.js';
 import type { DatasetName } from '../data/index.js';
 import type { EngineName } from '../spice/index.js';
-import { LocalExecutor, parseSets, runSweep, runYield, type AccuracySource, type ExecutorProgress, type FlowVerify, type StudyOptions, type SweepFile, type YieldFile } from '../study/index.js';
+import { LocalExecutor, parseSets, RedisExecutor, runSweep, runYield, type AccuracySource, type Executor, type ExecutorProgress, type FlowVerify, type StudyOptions, type SweepFile, type YieldFile } from '../study/index.js';
 import { ConfigError } from '../util/errors.js';
+import { GENERATOR_VERSION } from '../util/version.js';
 import { formatSi } from '../util/si.js';
 import { table } from './commands.js';
 import { designFromArgs, designOptions, type DesignArgs } from './design-args.js';
@@ -18,7 +19,8 @@ export const studyOptions = {
   dataset: { choices: ['iris', 'mnist'] as const, describe: 'dataset (default iris; mnist uses the 196-50-10 preset)' },
   engine: { choices: ['wasm', 'ngspice'] as const, default: 'wasm' as const },
   out: { type: 'string', describe: 'study folder (default runs/<study>-<dataset>)' },
-  concurrency: { type: 'number', describe: 'dies simulated at once, one worker thread each (default: all cores)' },
+  concurrency: { type: 'number', describe: 'dies simulated at once, one worker thread each (default: all cores; local executor)' },
+  executor: { type: 'string', describe: 'where the dies run: local (default: worker threads here) or redis://host[:port][/db] (a BullMQ queue served by codesign worker processes)' },
   verify: { choices: ['layered', 'none'] as const, describe: 'SPICE verification of each trained die (default: layered for iris, none for mnist)' },
   samples: { type: 'number', describe: 'test samples verified in layered SPICE (default: the whole test split)' },
   'train-seed': { type: 'number', default: 1, describe: 'training seed (initial weights, sample order), the same for every die' },
@@ -47,6 +49,7 @@ interface StudyArgs extends Omit<DesignArgs, 'seed'> {
   engine: EngineName;
   out?: string;
   concurrency?: number;
+  executor?: string;
   verify?: FlowVerify;
   samples?: number;
   'train-seed': number;
@@ -83,10 +86,10 @@ function studySetup(a: StudyArgs, study: string) {
   wholeNumber(a.samples, '--samples', 1);
   wholeNumber(a.epochs, '--epochs', 1);
   wholeNumber(a['full-samples'], '--full-samples', 0);
-  const executor = new LocalExecutor({ store: join(dir, 'jobs'), root: dir, workers: wholeNumber(a.concurrency, '--concurrency', 1) ?? availableParallelism() });
+  const { executor, where, connect } = makeExecutor(a, dir);
   let bar: Progress | undefined;
   const onProgress = (p: ExecutorProgress) => {
-    if (p.done === 0 && !a.json) process.stderr.write(`${study}: ${p.total + p.skipped} dies, ${p.skipped} already done, ${p.total} to run on ${executor.workers} worker(s)\n`);
+    if (p.done === 0 && !a.json) process.stderr.write(`${study}: ${p.total + p.skipped} dies, ${p.skipped} already done, ${p.total} to run on ${where}\n`);
     if (p.total > 0) (bar ??= new Progress(study, p.total)).update(p.done, p.total);
   };
   const opts: StudyOptions = {
@@ -99,7 +102,35 @@ function studySetup(a: StudyArgs, study: string) {
     executor,
     onProgress,
   };
-  return { dir, design, opts, executor };
+  return { dir, design, opts, executor, connect };
+}
+
+/**
+ * The executor of --executor: local worker threads, or a Redis queue served by `codesign
+ * worker` processes. `connect` fails fast when Redis is unreachable and says who is listening.
+ */
+function makeExecutor(a: StudyArgs, dir: string): { executor: Executor; where: string; connect: () => Promise<void> } {
+  const store = join(dir, 'jobs');
+  const spec = a.executor ?? 'local';
+  if (spec === 'local') {
+    const executor = new LocalExecutor({ store, root: dir, workers: wholeNumber(a.concurrency, '--concurrency', 1) ?? availableParallelism() });
+    return { executor, where: `${executor.workers} worker(s)`, connect: async () => undefined };
+  }
+  if (!/^rediss?:/.test(spec)) throw new ConfigError(`--executor: expected local or redis://host[:port][/db], got "${spec}"`);
+  if (a.concurrency !== undefined) throw new ConfigError('--concurrency: set it on each codesign worker (codesign worker --concurrency N); with --executor redis://... the workers decide');
+  const executor = new RedisExecutor({ url: spec, store, root: dir });
+  const connect = async () => {
+    const { workers } = await executor.connect();
+    if (a.json) return;
+    const others = workers.filter((w) => !w.startsWith(`codesign-${GENERATOR_VERSION}@`));
+    process.stderr.write(
+      workers.length === 0
+        ? `executor ${executor.label}: no codesign worker is connected yet; the jobs wait in the queue until one starts (codesign worker --redis ${executor.label})\n`
+        : `executor ${executor.label}: ${workers.length} worker process(es) connected: ${workers.join(', ')}\n`,
+    );
+    if (others.length) process.stderr.write(`executor ${executor.label}: warning: ${others.length} worker(s) run another codesign version and will refuse this study's jobs (this is ${GENERATOR_VERSION})\n`);
+  };
+  return { executor, where: `the workers of ${executor.label}`, connect };
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}`);
@@ -131,8 +162,8 @@ export async function sweepCommand(a: SweepArgs): Promise<SweepFile> {
   const seeds = a.seeds ?? Array.from({ length: a.dies }, (_, i) => i + 1);
   seeds.forEach((s) => wholeNumber(s, '--seeds', 0));
   if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new ConfigError(`--seeds: expected distinct die seeds, got ${seeds.join(' ')}`);
-  const { dir, design, opts, executor } = studySetup(a, 'sweep');
-  return finishStudy(a, dir, executor, () => runSweep({ ...opts, base: design.config, axes, seeds, fullSamples: a['full-samples'], out: dir }), printSweep);
+  const { dir, design, opts, executor, connect } = studySetup(a, 'sweep');
+  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base: design.config, axes, seeds, fullSamples: a['full-samples'], out: dir })), printSweep);
 }
 
 /** Runs a study, writes its report, prints its table (or JSON) and closes the executor. */
@@ -166,6 +197,6 @@ export async function yieldCommand(a: YieldArgs): Promise<YieldFile> {
   wholeNumber(a.dies, '--dies', 1);
   wholeNumber(a['first-seed'], '--first-seed', 0);
   const seeds = Array.from({ length: a.dies }, (_, i) => a['first-seed'] + i);
-  const { dir, design, opts, executor } = studySetup(a, 'yield');
-  return finishStudy(a, dir, executor, () => runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, fullSamples: a['full-samples'], out: dir }), printYield);
+  const { dir, design, opts, executor, connect } = studySetup(a, 'yield');
+  return finishStudy(a, dir, executor, async () => (await connect(), runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, fullSamples: a['full-samples'], out: dir })), printYield);
 }

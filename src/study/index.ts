@@ -1,6 +1,9 @@
 export { runFlow, runFlowRecord, type FlowOptions, type FlowRecord, type FlowSummary, type FlowVerify } from './flow.js';
-export { identify, jobId, ResultStore, toJobError, type Executor, type ExecutorProgress, type IdentifiedJob, type Job, type JobError, type JobOutcome, type RunOptions, type StoredOutcome } from './executor.js';
+export { identify, jobId, ProgressCounter, ResultStore, toJobError, type Executor, type ExecutorProgress, type IdentifiedJob, type Job, type JobError, type JobOutcome, type RunOptions, type StoredOutcome } from './executor.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local.js';
+export { RedisExecutor, type RedisExecutorOptions } from './remote.js';
+export { MAX_STALLED, StudyWorker, type StudyWorkerOptions } from './remote-worker.js';
+export { parseRedisUrl, QUEUE } from './redis.js';
 export { HANDLERS, runJob, type FlowJobInput, type FlowJobResult, type JobContext } from './jobs.js';
 export { activeArea, expandGrid, parseSets, sweepKeys, type Axis, type GridPoint } from './grid.js';
 export { mean, paretoFront, sampleStd, wilson } from './stats.js';

@@ -66,6 +66,12 @@ export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<
   }
 }
 
+/**
+ * Folders inside a job's output that only serve to resume it on the same disk (the
+ * characterization checkpoints); a remote worker does not send them back.
+ */
+export const SCRATCH_DIRS: readonly string[] = ['batches'];
+
 /** Every job kind a worker can run. */
 export const HANDLERS: Record<string, JobHandler> = { flow: runFlowJob as JobHandler };
 

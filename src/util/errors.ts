@@ -20,6 +20,7 @@ export const ExitCode = {
   convergence: 5,
   timeout: 6,
   simulatorMissing: 7,
+  unreachable: 8,
 } as const;
 
 /** A design config, CLI argument or data file that fails validation. */
@@ -76,5 +77,12 @@ export class SimTimeoutError extends CodesignError {
 export class SimulatorMissingError extends CodesignError {
   constructor(tool: string, hint: string) {
     super(`${tool} not found: ${hint}`, ExitCode.simulatorMissing);
+  }
+}
+
+/** The job queue of a distributed study (Redis) cannot be reached or refuses the connection. */
+export class RedisUnreachableError extends CodesignError {
+  constructor(message: string) {
+    super(message, ExitCode.unreachable);
   }
 }
