@@ -57,8 +57,9 @@ export async function probeRedis(t: RedisTarget, timeoutMs = 5000): Promise<void
   try {
     await Promise.race([client.connect().then(() => client.ping()), timeout]);
   } catch (e) {
-    let why = (e as Error).message === 'Connection is closed.' && cause ? cause.message : (e as Error).message;
-    if (/RESP|protocol/i.test(why)) why = `the server there does not speak Redis (${why})`;
+    const why = (e as Error).message === 'Connection is closed.' && cause ? cause.message : (e as Error).message;
+    if (/^(NOAUTH|WRONGPASS)/.test(why)) throw new RedisUnreachableError(`Redis at ${t.label} refused the login: ${why} (the password goes in the URL: redis://:PASSWORD@host:port)`);
+    if (/Unknown RESP type|Protocol error/i.test(why)) throw new RedisUnreachableError(`the server at ${t.label} does not speak Redis: ${why}`);
     throw new RedisUnreachableError(`cannot reach Redis at ${t.label}: ${why} (is redis-server running there, and reachable from this machine?)`);
   } finally {
     clearTimeout(timer);
