@@ -10,6 +10,7 @@ type BenchModule = { run(opts: { json: boolean }): Promise<BenchResult> };
 const BENCHMARKS: Record<string, { description: string; load: () => Promise<BenchModule> }> = {
   spice: { description: 'simulator start-up and throughput: wasm vs native ngspice, 1 worker vs all cores', load: () => import('./bench/spice.js') },
   characterize: { description: 'devices/s characterizing the whole MNIST 196-50-10 die, wasm pool vs native', load: () => import('./bench/characterize.js') },
+  distributed: { description: 'study throughput (dies/s) of a small Iris yield: local worker-thread pool vs 1 and 2 codesign worker processes through Redis', load: () => import('./bench/distributed.js') },
   train: { description: 'trainer samples/s (forward, backward, update) on 196-50-10 and 196-100-10: hand-written kernel vs tfjs cpu and wasm', load: () => import('./bench/train.js') },
 };
 

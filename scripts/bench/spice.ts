@@ -1,11 +1,10 @@
 import { availableParallelism, cpus } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveDesign } from '../../src/design/index.js';
 import { somaTestbench } from '../../src/netlist/index.js';
 import { createEngine, eecircuitVersion, ngspiceVersion, WasmEngine, type Engine, type SimJob, type SimResult } from '../../src/spice/index.js';
 import { wasmModelFiles } from '../../src/spice/models.js';
 import type { Pdk } from '../../src/pdk/index.js';
-import { progress, table, type BenchResult } from './types.js';
+import { busyShare, progress, table, type BenchResult } from './types.js';
 
 const INSTANCES = 1000;
 /** Runs per worker in each timed batch: enough to keep every worker busy, small enough that the whole benchmark stays within a few minutes (a 1000-soma run takes seconds). */
@@ -49,19 +48,6 @@ interface Throughput {
   workerSPerRun: number;
   runsPerS: number;
   devicesPerS: number;
-}
-
-/** Share of all cores busy over a short sample, from the kernel's per-core time counters. */
-async function busyShare(ms = 1000): Promise<number> {
-  const sample = () =>
-    cpus().reduce(
-      ([idle, total], { times: t }) => [idle + t.idle, total + t.idle + t.user + t.nice + t.sys + t.irq],
-      [0, 0],
-    );
-  const [i0, t0] = sample();
-  await sleep(ms);
-  const [i1, t1] = sample();
-  return t1 > t0 ? 1 - (i1 - i0) / (t1 - t0) : 0;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

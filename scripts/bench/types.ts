@@ -1,3 +1,6 @@
+import { cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** What a benchmark hands back: a plain-text report, the same data for --json, and an exit code. */
 export interface BenchResult {
   text: string;
@@ -17,4 +20,17 @@ export function table(header: string[], rows: string[][]): string {
   return all
     .map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd())
     .join('\n');
+}
+
+/** Share of all cores busy over a short sample, from the kernel's per-core time counters. */
+export async function busyShare(ms = 1000): Promise<number> {
+  const sample = () =>
+    cpus().reduce(
+      ([idle, total], { times: t }) => [idle + t.idle, total + t.idle + t.user + t.nice + t.sys + t.irq],
+      [0, 0],
+    );
+  const [i0, t0] = sample();
+  await sleep(ms);
+  const [i1, t1] = sample();
+  return t1 > t0 ? 1 - (i1 - i0) / (t1 - t0) : 0;
 }
