@@ -244,6 +244,7 @@ export interface VerifyArgs {
   period?: number;
   timeout?: number;
   samplesPerRun?: number;
+  'warm-start'?: boolean;
   json?: boolean;
   cache?: boolean;
 }
@@ -254,7 +255,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (a.samplesPerRun !== undefined && !(Number.isInteger(a.samplesPerRun) && a.samplesPerRun > 0)) throw new ConfigError(`--samples-per-run: expected a positive integer, got ${a.samplesPerRun}`);
   const design = JSON.parse(await readFile(join(resolve(a.run), 'design.json'), 'utf8').catch(() => '{}'));
   const r = await withEngine(a.engine, design.pdk, { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined }, (e) =>
-    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period, samplesPerRun: a.samplesPerRun, onProgress: progressBar('verify') }),
+    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], onProgress: progressBar('verify') }),
   );
   if (a.json) return json(r);
   const acc = r.accuracy as { spice: number; model: number };

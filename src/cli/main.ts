@@ -94,7 +94,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('period', { type: 'number', describe: 'full mode: time each sample is presented, s (default 20e-6)' })
           .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
           .option('timeout', { type: 'number', describe: 'seconds before a simulator run is stopped' })
-          .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 500; full: per transient, default 10); a failed run costs only its samples' })
+          .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10); a failed run costs only its samples' })
+          .option('warm-start', { type: 'boolean', default: true, describe: 'start from the operating point the fitted models predict (layered: every DC point, full: each transient; --no-warm-start: plain DC sweep / supply ramp)' })
           .option('cache', { type: 'boolean', default: true }),
       (a) => verifyCommand(a as never),
     )

@@ -20,11 +20,11 @@ export interface VerifyOptions {
   /** Presentation time per sample in full mode, s. */
   period?: number;
   timeoutMs?: number;
-  /** Samples per simulator run (layered: per DC sweep, default 500; full: per transient, default 10). */
+  /** Samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10). */
   samplesPerRun?: number;
   /** Layered mode: transistors per netlist. */
   chunkTransistors?: number;
-  /** Layered mode: start each DC point from the fitted models' operating point (default true; same result, far fewer Newton iterations). */
+  /** Start from the fitted models' operating point (default true): layered, every DC point (same result, far fewer Newton iterations); full, each transient instead of a supply ramp. */
   warmStart?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
@@ -86,8 +86,9 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const common = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, samplesPerRun: opts.samplesPerRun };
   // Each soma layer's predicted input current (u + t), the layered mode's starting point.
   const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
-  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: opts.warmStart === false ? undefined : predicted });
-  else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period });
+  const start = opts.warmStart === false ? undefined : predicted;
+  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });
+  else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period, predicted: start });
   const spiceClass = decisions(spice);
   // Samples of failed runs have no SPICE result: every statistic is over the finished ones.
   const finished = Array.from({ length: n }, (_, s) => s).filter((s) => !Number.isNaN(spice.currents[s * C]));

@@ -3,7 +3,7 @@ import { DEFAULT_OPTIONS, render, type SimOptions } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
-import { groupFailure, sampleGroups, type SampleFailure, type SpiceOutputs } from './layered.js';
+import { groupFailure, replicaData, sampleGroups, type SampleFailure, type SpiceOutputs } from './layered.js';
 import { mapLimit } from '../util/concurrency.js';
 
 export interface TransientOptions {
@@ -19,6 +19,15 @@ export interface TransientOptions {
   onProgress?: (done: number, total: number) => void;
   /** Solver tolerances (default: the DC testbenches' own, with reltol relaxed to TRANSIENT_RELTOL). */
   options?: SimOptions;
+  /**
+   * Predicted input currents of each soma layer (k >= 1; [sample][soma] over all samples, A),
+   * e.g. from the fitted models. Given, each run starts in the operating point of the sample
+   * before its first (all inputs 0 before sample 0): pinned there at t = 0 and released by
+   * `release` (see start_pins.inc.hbs), instead of ramping the supply up from 0.
+   */
+  predicted?: readonly (Float64Array | undefined)[];
+  /** Time the start pins take to release, s (default 1 us). */
+  release?: number;
 }
 
 /**
@@ -75,7 +84,8 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
   let first: TransientResult | undefined;
   await mapLimit(groups, Math.max(1, engine.concurrency), async ([s0, s1], g) => {
     try {
-      const r = await transientRun(engine, design, seed, codes, inputs.subarray(s0 * n0, s1 * n0), opts, `full-tran-s${s0}`);
+      const start = opts.predicted ? runStart(layers, inputs, opts.predicted, s0 - 1) : undefined;
+      const r = await transientRun(engine, design, seed, codes, inputs.subarray(s0 * n0, s1 * n0), { ...opts, start }, `full-tran-s${s0}`);
       currents.set(r.currents, s0 * C);
       r.timing.forEach((t, q) => (timing[s0 + q] = t));
       if (g === 0) first = r;
@@ -89,20 +99,37 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
   return { samples: N, classes: C, currents, runs: groups.length, failures, timing, wave: first?.wave ?? { time: new Float64Array(0), supply: new Float64Array(0), classes: [] }, period, t0: first?.t0 ?? 0 };
 }
 
+/** The state a run starts in: the inputs held before its first sample, and the soma input currents predicted for them ([layer k >= 1][soma], A). */
+interface RunStart {
+  inputs: ArrayLike<number>;
+  predicted: ArrayLike<number>[];
+}
+
+function runStart(layers: readonly number[], inputs: Float64Array, predicted: readonly (Float64Array | undefined)[], s: number): RunStart {
+  const row = (a: ArrayLike<number> | undefined, n: number) => (s < 0 || !a ? new Float64Array(n) : Float64Array.from({ length: n }, (_, j) => a[s * n + j]));
+  return { inputs: row(inputs, layers[0]), predicted: layers.map((n, k) => (k === 0 ? new Float64Array(0) : row(predicted[k], n))) };
+}
+
+function startPins(design: Design, seed: number, predicted: ArrayLike<number>[]) {
+  return predicted.flatMap((cur, k) => Array.from(cur, (v, j) => ({ id: `${k}_${j}`, node: `s${k}_${j}`, current: formatNumber(v > 0 ? v : 0, 10), ...replicaData(design, seed, k, j) })));
+}
+
 /** One transient over a few samples. */
-async function transientRun(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: TransientOptions, label: string): Promise<TransientResult & { timing: SampleTiming[] }> {
+async function transientRun(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: TransientOptions & { start?: RunStart }, label: string): Promise<TransientResult & { timing: SampleTiming[] }> {
   const layers = design.config.layers;
   const n0 = layers[0], C = layers[layers.length - 1];
   const N = inputs.length / n0;
   const period = opts.period ?? DEFAULT_PERIOD;
   const rise = opts.rise ?? 100e-9;
   const ramp = opts.ramp ?? 2e-6;
-  const t0 = ramp + period; // one window with no input lets the circuit settle after power-up
+  const release = opts.release ?? 1e-6;
+  // Powered up by a ramp: one window with no input to settle. Started from pins: their release, as long again to settle.
+  const t0 = opts.start ? 2 * release : ramp + period;
   const tStop = t0 + N * period;
   const switchAt = (k: number) => t0 + k * period;
   const sources = Array.from({ length: n0 }, (_, i) => {
-    const pts: string[] = ['0 0'];
-    let prev = 0;
+    let prev = opts.start?.inputs[i] ?? 0;
+    const pts: string[] = [`0 ${formatNumber(prev, 10)}`];
     for (let k = 0; k < N; k++) {
       const v = inputs[k * n0 + i];
       pts.push(`${formatSi(switchAt(k))} ${formatNumber(prev, 10)}`, `${formatSi(switchAt(k) + rise)} ${formatNumber(v, 10)}`);
@@ -111,7 +138,9 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
     return { i, points: pts.join(' ') };
   });
   const saves = ['i(vdd)', ...Array.from({ length: C }, (_, j) => `i(vr_${j})`)].join(' ');
-  const circuit = networkNetlist(design, seed, { options: opts.options ?? { ...DEFAULT_OPTIONS, reltol: TRANSIENT_RELTOL }, supplyRamp: ramp, analysis: `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(period / 100)}\n.save ${saves}` }).text;
+  const tran = `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(period / 100)}\n.save ${saves}`;
+  const pins = opts.start ? render('tb/start_pins.inc.hbs', { release: formatNumber(release), pins: startPins(design, seed, opts.start.predicted) }) + '\n' : '';
+  const circuit = networkNetlist(design, seed, { options: opts.options ?? { ...DEFAULT_OPTIONS, reltol: TRANSIENT_RELTOL }, supplyRamp: opts.start ? undefined : ramp, analysis: pins + tran }).text;
   const text = inlineIncludes(circuit, {
     'weights.inc': weightsInclude(design, seed, codes),
     'inputs.inc': render('inputs_pwl.inc.hbs', { description: `${N} samples in a transient`, t0: formatSi(t0), period: formatSi(period), rise: formatSi(rise), sources }),
