@@ -22,8 +22,12 @@ interface Row {
   busy: number;
 }
 
-async function study(executor: Executor, engine: 'ngspice' | 'wasm'): Promise<{ y: YieldFile; seconds: number }> {
+/** The study in a fresh folder on the executor made for it (its store under `<out>/jobs`). */
+async function study(makeExecutor: (out: string) => Executor, engine: 'ngspice' | 'wasm', warm = false): Promise<{ y: YieldFile; seconds: number }> {
   const out = mkdtempSync(join(tmpdir(), 'codesign-bench-distributed-'));
+  const executor = makeExecutor(out);
+  // The local pool's threads are warmed first (two jobs of no kind fail at once), as a worker's are when it reports ready.
+  if (warm) await executor.run([identify({ kind: 'warm-up', input: 1 }), identify({ kind: 'warm-up', input: 2 })]);
   const t0 = performance.now();
   try {
     const y = await runYield({
@@ -53,17 +57,13 @@ export async function run(): Promise<BenchResult> {
   const rows: Row[] = [];
   const results: YieldFile[] = [];
   const server = await startRedis();
+  const cache = mkdtempSync(join(tmpdir(), 'codesign-bench-cache-'));
   const workers: Child[] = [];
   try {
-    // Local pool: its threads warmed first (two jobs of no kind fail at once), as the workers' threads are when they report ready.
-    process.env.CODESIGN_CACHE = mkdtempSync(join(tmpdir(), 'codesign-bench-cache-'));
+    process.env.CODESIGN_CACHE = cache;
     progress(`distributed: local pool, ${cores} threads, ${DIES} dies ...`);
-    const localStore = mkdtempSync(join(tmpdir(), 'codesign-bench-local-'));
-    const local = new LocalExecutor({ store: join(localStore, 'jobs'), workers: cores });
-    await local.run([identify({ kind: 'warm-up', input: 1 }), identify({ kind: 'warm-up', input: 2 })]);
     const busyLocal = await busyShare();
-    const base = await study(local, engine);
-    rmSync(localStore, { recursive: true, force: true });
+    const base = await study((out) => new LocalExecutor({ store: join(out, 'jobs'), workers: cores }), engine, true);
     results.push(base.y);
     rows.push({ executor: 'local pool', processes: 1, slots: cores, seconds: base.seconds, dies_per_s: DIES / base.seconds, ratio: 1, busy: busyLocal });
 
@@ -76,13 +76,14 @@ export async function run(): Promise<BenchResult> {
       for (const w of workers.splice(0)) await w.stop();
       workers.push(...(await Promise.all(Array.from({ length: processes }, () => startWorker(server.url, ['--concurrency', String(slots)])))));
       const busy = await busyShare();
-      const r = await study(new RedisExecutor({ url: server.url, store: join(mkdtempSync(join(tmpdir(), 'codesign-bench-redis-')), 'jobs'), pollMs: 1000 }), engine);
+      const r = await study((out) => new RedisExecutor({ url: server.url, store: join(out, 'jobs'), pollMs: 1000 }), engine);
       results.push(r.y);
       rows.push({ executor: 'redis', processes, slots: processes * slots, seconds: r.seconds, dies_per_s: DIES / r.seconds, ratio: base.seconds / r.seconds, busy });
     }
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await server.stop();
+    rmSync(cache, { recursive: true, force: true });
   }
   const perDie = (y: YieldFile) => JSON.stringify(y.per_die);
   const same = results.every((y) => perDie(y) === perDie(results[0]));
