@@ -1,6 +1,6 @@
 import { readoutPath, somaPath, synapsePath } from '../characterize/index.js';
 import { CELLS, type Design } from '../design/index.js';
-import { drawInstance } from '../mismatch/index.js';
+import { drawInstance, type InstanceMismatch } from '../mismatch/index.js';
 import { codeBits, commonData, instanceParams, render } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors.js';
@@ -132,13 +132,17 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
             pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: pwlPoints(col(prevVp, fanIn, i, 0)), vn: pwlPoints(col(prevVn, fanIn, i, 0)) })),
             inputs: k === 0 ? js.map((i) => ({ i, current: pwlPoints(col(inputs, n0, i, s0)) })) : [],
             pinned: !!pred,
-            somas: js.map((j) => ({
-              j,
-              devices: instanceParams('soma', drawInstance(design, seed, 'soma', somaPath(k, j))),
-              pin: pred ? pinData(design, seed, k, j, col(pred, n, j, s0)) : false,
-              readout: k === L ? readoutData(design, seed, j) : false,
-              synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ layer: k - 1, i, j, bits: codeBits(codes[k - 1][i][j]), devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))) })),
-            })),
+            somas: js.map((j) => {
+              const mm = drawInstance(design, seed, 'soma', somaPath(k, j));
+              return {
+                j,
+                devices: instanceParams('soma', mm),
+                // Predicted input current per sample (0 when negative); pinned at stage 0, released at stage 1.
+                pin: pred ? pinData(design, mm, k, j, `pwl(v(idx), ${pwlPoints(col(pred, n, j, s0).map((v) => (v > 0 ? v : 0)))})`, 'pwl(v(stage), 0, 1e-3, 1, 0)') : false,
+                readout: k === L ? readoutData(design, seed, j) : false,
+                synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ layer: k - 1, i, j, bits: codeBits(codes[k - 1][i][j]), devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))) })),
+              };
+            }),
             saves: js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])).join(' '),
           });
           const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
@@ -167,16 +171,14 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   return { samples: N, classes: C, currents, runs, failures };
 }
 
-/** The start-point aid of soma k/j: a replica of its input diode (same device and mismatch) fed the predicted current, 0 when negative. */
-export function replicaData(design: Design, seed: number, k: number, j: number) {
+/**
+ * The start-point aid of soma k/j (partials/pin.hbs): a replica of its input diode (same
+ * device, same mismatch `mm`) fed `current`, and a pin of conductance `gate` to it.
+ */
+export function pinData(design: Design, mm: InstanceMismatch, k: number, j: number, current: string, gate: string) {
   const dev = CELLS.soma.find((d) => d.name === 'mn_in')!;
-  const mm = drawInstance(design, seed, 'soma', somaPath(k, j)).mn_in;
   const s = design.sizes.soma[dev.group];
-  return { model: design.pdk.devices[dev.type].model, w: formatSi(s.w), l: formatSi(s.l), m: dev.m, dvt: formatNumber(mm.dvt), mu: formatNumber(mm.mu) };
-}
-
-function pinData(design: Design, seed: number, k: number, j: number, predicted: Float64Array) {
-  return { ...replicaData(design, seed, k, j), current: pwlPoints(predicted.map((v) => (v > 0 ? v : 0))) };
+  return { id: `_${k}_${j}`, node: `s${k}_${j}`, current, gate, model: design.pdk.devices[dev.type].model, w: formatSi(s.w), l: formatSi(s.l), m: dev.m, dvt: formatNumber(mm.mn_in.dvt), mu: formatNumber(mm.mn_in.mu) };
 }
 
 function readoutData(design: Design, seed: number, j: number) {

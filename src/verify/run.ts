@@ -84,7 +84,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const inputs = x.map((v) => v * models.input_scale);
   let spice: SpiceOutputs | TransientResult;
   const common = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, samplesPerRun: opts.samplesPerRun };
-  // Each soma layer's predicted input current (u + t), the layered mode's starting point.
+  // Each soma layer's predicted input current (u + t): where both modes start (warmStart).
   const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
   const start = opts.warmStart === false ? undefined : predicted;
   if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });

@@ -1,9 +1,11 @@
 import type { Design } from '../design/index.js';
+import { somaPath } from '../characterize/index.js';
+import { drawInstance } from '../mismatch/index.js';
 import { DEFAULT_OPTIONS, render, type SimOptions } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
-import { groupFailure, replicaData, sampleGroups, type SampleFailure, type SpiceOutputs } from './layered.js';
+import { groupFailure, pinData, sampleGroups, type SampleFailure, type SpiceOutputs } from './layered.js';
 import { mapLimit } from '../util/concurrency.js';
 
 export interface TransientOptions {
@@ -110,8 +112,9 @@ function runStart(layers: readonly number[], inputs: Float64Array, predicted: re
   return { inputs: row(inputs, layers[0]), predicted: layers.map((n, k) => (k === 0 ? new Float64Array(0) : row(predicted[k], n))) };
 }
 
-function startPins(design: Design, seed: number, predicted: ArrayLike<number>[]) {
-  return predicted.flatMap((cur, k) => Array.from(cur, (v, j) => ({ id: `${k}_${j}`, node: `s${k}_${j}`, current: formatNumber(v > 0 ? v : 0, 10), ...replicaData(design, seed, k, j) })));
+function startPins(design: Design, seed: number, predicted: ArrayLike<number>[], release: string) {
+  const fall = (top: number) => `pwl(time, 0, ${formatNumber(top)}, ${release}, 0, 1e9, 0)`;
+  return predicted.flatMap((cur, k) => Array.from(cur, (v, j) => pinData(design, drawInstance(design, seed, 'soma', somaPath(k, j)), k, j, `${formatNumber(v > 0 ? v : 0, 10)} * ${fall(1)}`, fall(1e-3))));
 }
 
 /** One transient over a few samples. */
@@ -139,7 +142,7 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
   });
   const saves = ['i(vdd)', ...Array.from({ length: C }, (_, j) => `i(vr_${j})`)].join(' ');
   const tran = `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(period / 100)}\n.save ${saves}`;
-  const pins = opts.start ? render('tb/start_pins.inc.hbs', { release: formatNumber(release), pins: startPins(design, seed, opts.start.predicted) }) + '\n' : '';
+  const pins = opts.start ? render('tb/start_pins.inc.hbs', { release: formatNumber(release), pins: startPins(design, seed, opts.start.predicted, formatNumber(release)) }) + '\n' : '';
   const circuit = networkNetlist(design, seed, { options: opts.options ?? { ...DEFAULT_OPTIONS, reltol: TRANSIENT_RELTOL }, supplyRamp: opts.start ? undefined : ramp, analysis: pins + tran }).text;
   const text = inlineIncludes(circuit, {
     'weights.inc': weightsInclude(design, seed, codes),
