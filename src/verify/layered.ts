@@ -44,6 +44,8 @@ export interface SpiceOutputs {
   runs: number;
   /** Sample groups that did not finish (empty when all did). */
   failures: SampleFailure[];
+  /** Layered with keepNodes: every network node's voltage per sample, V. */
+  nodes?: Map<string, Float64Array>;
 }
 
 /** A pwl(v(idx), ...) argument list: value k at sample k. */
@@ -73,7 +75,16 @@ export interface LayeredOptions {
    * solution either way, only found in ~6x fewer Newton iterations.
    */
   predicted?: readonly (Float64Array | undefined)[];
+  /**
+   * Keep every node voltage of the network (soma nodes, synapse internals, readouts; named as
+   * in the full network netlist) for every sample: the state a full transient starts in. The
+   * netlists then save all their nodes, so use it on a few samples.
+   */
+  keepNodes?: boolean;
 }
+
+/** Names of the network netlist's nodes a layered netlist also has (not its sources or start aids). */
+const NETWORK_NODE = /^v\((s\d+_\d+(?:_vp|_vn)?|x[sw][\d_]+\.\w+|r_\d+)\)$/;
 
 /**
  * Layered SPICE verification: each layer is simulated on its own, its presynaptic somas
@@ -107,6 +118,8 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const total = groups.length * layers.reduce((a, _n, k) => a + chunksOf(k).length, 0);
   const currents = new Float64Array(N * C).fill(NaN);
   const failures: SampleFailure[] = [];
+  // keepNodes: node name -> voltage per sample.
+  const nodes = new Map<string, Float64Array>();
 
   // One sample group through every layer; vp/vn: [sample in group][soma] of the last layer done.
   const runGroup = async ([s0, s1]: [number, number]) => {
@@ -143,11 +156,20 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
                 synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ layer: k - 1, i, j, bits: codeBits(codes[k - 1][i][j]), devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))) })),
               };
             }),
-            saves: js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])).join(' '),
+            // keepNodes: no .save line, so ngspice writes every node.
+            saves: opts.keepNodes ? '' : js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])).join(' '),
           });
           const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
           runs++;
           opts.onProgress?.(runs, total);
+          if (opts.keepNodes)
+            for (const name of r.names) {
+              const node = NETWORK_NODE.exec(name)?.[1];
+              if (!node) continue;
+              const v = nodes.get(node) ?? new Float64Array(N).fill(NaN);
+              for (let s = 0; s < m; s++) v[s0 + s] = r.vectors[name][row(s)];
+              nodes.set(node, v);
+            }
           for (const j of js)
             for (let s = 0; s < m; s++) {
               if (k === L) currents[(s0 + s) * n + j] = r.vectors[`i(vr_${j})`][row(s)];
@@ -168,7 +190,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   };
   await mapLimit(groups, Math.max(1, engine.concurrency), runGroup);
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
-  return { samples: N, classes: C, currents, runs, failures };
+  return { samples: N, classes: C, currents, runs, failures, ...(opts.keepNodes ? { nodes } : {}) };
 }
 
 /**

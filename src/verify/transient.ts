@@ -1,11 +1,9 @@
 import type { Design } from '../design/index.js';
-import { somaPath } from '../characterize/index.js';
-import { drawInstance } from '../mismatch/index.js';
-import { DEFAULT_OPTIONS, render, type SimOptions } from '../netlist/index.js';
+import { codeBits, DEFAULT_OPTIONS, render, type SimOptions } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
-import { groupFailure, pinData, sampleGroups, type SampleFailure, type SpiceOutputs } from './layered.js';
+import { groupFailure, sampleGroups, verifyLayered, type SampleFailure, type SpiceOutputs } from './layered.js';
 import { mapLimit } from '../util/concurrency.js';
 
 export interface TransientOptions {
@@ -19,17 +17,18 @@ export interface TransientOptions {
   /** Samples per transient run (each run ramps the supply up again); runs go in parallel. */
   samplesPerRun?: number;
   onProgress?: (done: number, total: number) => void;
-  /** Solver tolerances (default: the DC testbenches' own, with reltol relaxed to TRANSIENT_RELTOL). */
+  /** Solver options (default: the DC testbenches' own, with reltol relaxed to TRANSIENT_RELTOL, and the KLU solver). */
   options?: SimOptions;
   /**
    * Predicted input currents of each soma layer (k >= 1; [sample][soma] over all samples, A),
-   * e.g. from the fitted models. Given, each run starts in the operating point of the sample
-   * before its first (all inputs 0 before sample 0): pinned there at t = 0 and released by
-   * `release` (see start_pins.inc.hbs), instead of ramping the supply up from 0.
+   * e.g. from the fitted models. Given, each run starts in the DC state of the sample before
+   * its first (all inputs 0 before sample 0), solved by layered verification of that sample
+   * (warm-started from these predictions) and loaded with .ic (start_state.inc.hbs), instead
+   * of ramping the supply up from 0.
    */
   predicted?: readonly (Float64Array | undefined)[];
-  /** Time the start pins take to release, s (default 1 us). */
-  release?: number;
+  /** Started from a state: time before the first switch, s (default 1 us). */
+  lead?: number;
 }
 
 /**
@@ -84,13 +83,17 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
   const failures: SampleFailure[] = [];
   let done = 0;
   let first: TransientResult | undefined;
+  const states = opts.predicted ? await startStates(engine, design, seed, codes, inputs, opts.predicted, groups.map(([s0]) => s0 - 1), opts.timeoutMs) : undefined;
   await mapLimit(groups, Math.max(1, engine.concurrency), async ([s0, s1], g) => {
     try {
-      const start = opts.predicted ? runStart(layers, inputs, opts.predicted, s0 - 1) : undefined;
-      const r = await transientRun(engine, design, seed, codes, inputs.subarray(s0 * n0, s1 * n0), { ...opts, start }, `full-tran-s${s0}`);
-      currents.set(r.currents, s0 * C);
-      r.timing.forEach((t, q) => (timing[s0 + q] = t));
-      if (g === 0) first = r;
+      const start = states?.(g);
+      if (start && isFailure(start)) failures.push({ ...start, samples: [s0, s1 - 1] });
+      else {
+        const r = await transientRun(engine, design, seed, codes, inputs.subarray(s0 * n0, s1 * n0), { ...opts, start }, `full-tran-s${s0}`);
+        currents.set(r.currents, s0 * C);
+        r.timing.forEach((t, q) => (timing[s0 + q] = t));
+        if (g === 0) first = r;
+      }
     } catch (e) {
       failures.push(groupFailure(e, [s0, s1], layers.length - 1));
     }
@@ -101,20 +104,38 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
   return { samples: N, classes: C, currents, runs: groups.length, failures, timing, wave: first?.wave ?? { time: new Float64Array(0), supply: new Float64Array(0), classes: [] }, period, t0: first?.t0 ?? 0 };
 }
 
-/** The state a run starts in: the inputs held before its first sample, and the soma input currents predicted for them ([layer k >= 1][soma], A). */
+/** The state a run starts in: the inputs held before its first sample, and every node's voltage. */
 interface RunStart {
   inputs: ArrayLike<number>;
-  predicted: ArrayLike<number>[];
+  /** .ic arguments, `v(node)=volts`. */
+  ic: string[];
 }
 
-function runStart(layers: readonly number[], inputs: Float64Array, predicted: readonly (Float64Array | undefined)[], s: number): RunStart {
-  const row = (a: ArrayLike<number> | undefined, n: number) => (s < 0 || !a ? new Float64Array(n) : Float64Array.from({ length: n }, (_, j) => a[s * n + j]));
-  return { inputs: row(inputs, layers[0]), predicted: layers.map((n, k) => (k === 0 ? new Float64Array(0) : row(predicted[k], n))) };
-}
+const isFailure = (x: RunStart | SampleFailure): x is SampleFailure => 'error' in x;
 
-function startPins(design: Design, seed: number, predicted: ArrayLike<number>[], release: string) {
-  const fall = (top: number) => `pwl(time, 0, ${formatNumber(top)}, ${release}, 0, 1e9, 0)`;
-  return predicted.flatMap((cur, k) => Array.from(cur, (v, j) => pinData(design, drawInstance(design, seed, 'soma', somaPath(k, j)), k, j, `${formatNumber(v > 0 ? v : 0, 10)} * ${fall(1)}`, fall(1e-3))));
+/**
+ * The DC states the runs start in (sample `starts[g]` for run g; -1: all inputs 0), solved by
+ * layered verification of those samples. A run whose state did not solve gets the layered failure.
+ */
+async function startStates(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, predicted: readonly (Float64Array | undefined)[], starts: number[], timeoutMs?: number): Promise<(g: number) => RunStart | SampleFailure> {
+  const layers = design.config.layers;
+  const n0 = layers[0];
+  const pick = (a: ArrayLike<number> | undefined, n: number) => Float64Array.from({ length: starts.length * n }, (_, q) => {
+    const s = starts[Math.floor(q / n)];
+    return s < 0 || !a ? 0 : a[s * n + (q % n)];
+  });
+  const held = pick(inputs, n0);
+  const state = await verifyLayered(engine, design, seed, codes, held, { keepNodes: true, timeoutMs, predicted: layers.map((n, k) => (k === 0 ? undefined : pick(predicted[k], n))) });
+  const level = (node: string) => (node === 'vdd' ? design.vdd : 0);
+  // Nodes the layered netlists do not have: the supply and the bit gates (tied to vdd or vss).
+  const fixed = [`v(vdd)=${formatNumber(design.vdd)}`, ...codes.flatMap((m, k) => m.flatMap((row, i) => row.flatMap((code, j) => Object.entries(codeBits(code)).map(([bit, node]) => `v(w${k}_${i}_${j}_${bit})=${formatNumber(level(node))}`))))];
+  return (g) => {
+    const failed = state.failures.find((f) => f.samples[0] <= g && g <= f.samples[1]);
+    if (failed) return { ...failed, error: `its start state (layered, ${starts[g] < 0 ? 'all inputs 0' : `sample ${starts[g]}`}) did not solve: ${failed.error}` };
+    const ic = [...fixed];
+    for (const [node, v] of state.nodes!) ic.push(`v(${node})=${formatNumber(v[g], 10)}`);
+    return { inputs: held.subarray(g * n0, (g + 1) * n0), ic };
+  };
 }
 
 /** One transient over a few samples. */
@@ -125,9 +146,8 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
   const period = opts.period ?? DEFAULT_PERIOD;
   const rise = opts.rise ?? 100e-9;
   const ramp = opts.ramp ?? 2e-6;
-  const release = opts.release ?? 1e-6;
-  // Powered up by a ramp: one window with no input to settle. Started from pins: their release, as long again to settle.
-  const t0 = opts.start ? 2 * release : ramp + period;
+  // Powered up by a ramp: one window with no input to settle. Started from a state: a short lead.
+  const t0 = opts.start ? (opts.lead ?? 1e-6) : ramp + period;
   const tStop = t0 + N * period;
   const switchAt = (k: number) => t0 + k * period;
   const sources = Array.from({ length: n0 }, (_, i) => {
@@ -141,9 +161,12 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
     return { i, points: pts.join(' ') };
   });
   const saves = ['i(vdd)', ...Array.from({ length: C }, (_, j) => `i(vr_${j})`)].join(' ');
-  const tran = `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(period / 100)}\n.save ${saves}`;
-  const pins = opts.start ? render('tb/start_pins.inc.hbs', { release: formatNumber(release), pins: startPins(design, seed, opts.start.predicted, formatNumber(release)) }) + '\n' : '';
-  const circuit = networkNetlist(design, seed, { options: opts.options ?? { ...DEFAULT_OPTIONS, reltol: TRANSIENT_RELTOL }, supplyRamp: opts.start ? undefined : ramp, analysis: pins + tran }).text;
+  // Largest step period/20: after settling the class currents are flat, and steps of period/100
+  // cost an MNIST sub-network (2,060 synapses, 2 samples) 284 instead of 182 time points for
+  // the same window-end currents within 6e-4 of the largest.
+  const tran = `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(period / 20)}${opts.start ? ' uic' : ''}\n.save ${saves}`;
+  const state = opts.start ? render('tb/start_state.inc.hbs', { count: opts.start.ic.length, lines: chunks(opts.start.ic, 8).map((c) => c.join(' ')) }) + '\n' : '';
+  const circuit = networkNetlist(design, seed, { options: opts.options ?? { ...DEFAULT_OPTIONS, reltol: TRANSIENT_RELTOL, klu: true }, supplyRamp: opts.start ? undefined : ramp, analysis: state + tran }).text;
   const text = inlineIncludes(circuit, {
     'weights.inc': weightsInclude(design, seed, codes),
     'inputs.inc': render('inputs_pwl.inc.hbs', { description: `${N} samples in a transient`, t0: formatSi(t0), period: formatSi(period), rise: formatSi(rise), sources }),
@@ -189,3 +212,5 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
   }
   return { samples: N, classes: C, currents, runs: 1, failures: [], timing, wave: { time, supply, classes }, period, t0 };
 }
+
+const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, q) => xs.slice(q * n, q * n + n));

@@ -90,7 +90,7 @@ describe('transient SPICE verification', () => {
     try {
       const dc = await verifyFullDc(engine, design, 3, codes, inputs);
       const tran = await verifyTransient(engine, design, 3, codes, inputs, { period: 10e-6 });
-      // Started from pins released at 1 us instead of a supply ramp, from a poor prediction on purpose.
+      // Started from the layered DC state of the sample before each run (.ic, uic) instead of a supply ramp; that layered run warm-starts from a poor prediction on purpose.
       const p = new Stream('test/transient/predicted');
       const predicted = design.config.layers.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 4 * n }, () => (p.uniform() - 0.33) * 100e-9)));
       const pinned = await verifyTransient(engine, design, 3, codes, inputs, { period: 10e-6, samplesPerRun: 2, predicted });
