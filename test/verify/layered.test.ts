@@ -43,10 +43,18 @@ describe('starting each DC point from a predicted operating point', () => {
     const engine = new WasmEngine({ workers: 2 });
     try {
       const plain = await verifyLayered(engine, design, 2, codes, inputs, {});
-      const pinned = await verifyLayered(engine, design, 2, codes, inputs, { predicted });
+      // keepNodes (every node saved, for a full transient's start state) changes no result either.
+      const pinned = await verifyLayered(engine, design, 2, codes, inputs, { predicted, keepNodes: true });
       const top = Math.max(...plain.currents);
       expect(top).toBeGreaterThan(10e-9);
       for (let i = 0; i < plain.currents.length; i++) expect(Math.abs(pinned.currents[i] - plain.currents[i])).toBeLessThan(1e-5 * top);
+      // Every node of the network netlist but the sources' and bit gates': 3 per soma, 5 per synapse, 1 per readout.
+      const nodes = pinned.nodes!;
+      expect(nodes.size).toBe(3 * (4 + 6 + 3) + 5 * (4 * 6 + 6 * 3) + 3);
+      for (const [name, v] of nodes) {
+        expect(name).toMatch(/^(s\d_\d+(_vp|_vn)?|xw\d_\d+_\d+\.(x|y|a4|a2|a1)|r_\d)$/);
+        for (const x of v) expect(x >= -0.01 && x <= design.vdd + 0.01).toBe(true);
+      }
     } finally {
       await engine.close();
     }
