@@ -10,7 +10,7 @@ import { Progress } from './progress.js';
 import { CELLS, resolveDesign, type CellName } from '../design/index.js';
 import { somaTestbench, synapseTestbench } from '../netlist/index.js';
 import { listPdks, loadPdk } from '../pdk/index.js';
-import { createEngine, exportModels, writeResultsCsv, type Engine } from '../spice/index.js';
+import { createEngine, exportModels, ngspiceHasKlu, writeResultsCsv, type Engine } from '../spice/index.js';
 import { ConfigError } from '../util/errors.js';
 import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { formatSi } from '../util/si.js';
@@ -254,6 +254,8 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (a.samples !== undefined && !(Number.isInteger(a.samples) && a.samples > 0)) throw new ConfigError(`--samples: expected a positive integer, got ${a.samples}`);
   if (a.samplesPerRun !== undefined && !(Number.isInteger(a.samplesPerRun) && a.samplesPerRun > 0)) throw new ConfigError(`--samples-per-run: expected a positive integer, got ${a.samplesPerRun}`);
   const design = JSON.parse(await readFile(join(resolve(a.run), 'design.json'), 'utf8').catch(() => '{}'));
+  if (a.mode === 'full' && a.engine === 'ngspice' && !(await ngspiceHasKlu()))
+    process.stderr.write('verify: warning: this native ngspice has no KLU solver, so full mode orders the matrix with Sparse 1.3, which takes hours for MNIST-size networks; --engine wasm has KLU\n');
   const r = await withEngine(a.engine, design.pdk, { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined }, (e) =>
     verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], onProgress: progressBar('verify') }),
   );

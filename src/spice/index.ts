@@ -1,7 +1,7 @@
 export type { Engine, EngineName, EngineOptions, SimJob, SimResult } from './types.js';
 export { createEngine, ENGINES, type CreateEngineOptions } from './create.js';
 export { WasmEngine, eecircuitVersion } from './wasm.js';
-export { NativeEngine, ngspiceVersion } from './native.js';
+export { NativeEngine, ngspiceHasKlu, ngspiceVersion } from './native.js';
 export { CachedEngine, cacheRoot, type CacheStats } from './cache.js';
 export { exportModels, nativeModelDir } from './models.js';
 export { parseRaw } from './raw.js';

@@ -45,6 +45,15 @@ function spinit(threads: number): string {
   return `* written by codesign for one run\nset num_threads=${threads}\n`;
 }
 
+/**
+ * Whether the native ngspice has the KLU solver (its banner says "Compiled with KLU"). Without
+ * it `.option klu` is ignored and big netlists spend their time in Sparse 1.3's ordering.
+ */
+export async function ngspiceHasKlu(binary = process.env.NGSPICE ?? 'ngspice'): Promise<boolean> {
+  const r = await execa(binary, ['-v'], { reject: false, timeout: 10_000, stdin: 'ignore' });
+  return /KLU/.test(`${r.stdout}\n${r.stderr}`);
+}
+
 /** A small counting semaphore: at most `n` native processes at once. */
 class Semaphore {
   private waiting: (() => void)[] = [];
