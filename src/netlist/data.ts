@@ -12,7 +12,7 @@ export interface SimOptions {
   /**
    * Use ngspice's KLU matrix solver. Sparse 1.3, the default, orders the matrix by a
    * Markowitz search that grows faster than the circuit: 17.6 s for 1,000 MNIST synapses,
-   * 60 s for 2,000, and a 10,300-synapse network does not get through it in 40 minutes.
+   * 60 s for 2,000; the whole 10,300-synapse network's transient did not finish in 41 minutes.
    * ngspice builds without KLU (Debian's ngspice 39) ignore the option.
    */
   klu?: boolean;

@@ -20,11 +20,16 @@ export interface NativeEngineOptions extends EngineOptions {
 
 const INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install -y ngspice) or set NGSPICE to its path, or use --engine wasm';
 
+/** What `ngspice -v` prints (its banner: version, and "Compiled with KLU" when it has KLU). */
+async function banner(binary: string): Promise<string> {
+  const r = await execa(binary, ['-v'], { reject: false, timeout: 10_000, stdin: 'ignore' });
+  return `${r.stdout}\n${r.stderr}`;
+}
+
 /** Version line of the native ngspice, or a typed error if it is not installed. */
 export async function ngspiceVersion(binary = process.env.NGSPICE ?? 'ngspice'): Promise<string> {
   try {
-    const r = await execa(binary, ['-v'], { reject: false, timeout: 10_000, stdin: 'ignore' });
-    const line = `${r.stdout}\n${r.stderr}`.split('\n').find((l) => /ngspice-\d+/i.test(l));
+    const line = (await banner(binary)).split('\n').find((l) => /ngspice-\d+/i.test(l));
     if (!line) throw new SimulatorMissingError(binary, `"${binary} -v" did not print an ngspice version; ${INSTALL_HINT}`);
     return /ngspice-[\w.+-]+/i.exec(line)![0];
   } catch (e) {
@@ -50,8 +55,7 @@ function spinit(threads: number): string {
  * it `.option klu` is ignored and big netlists spend their time in Sparse 1.3's ordering.
  */
 export async function ngspiceHasKlu(binary = process.env.NGSPICE ?? 'ngspice'): Promise<boolean> {
-  const r = await execa(binary, ['-v'], { reject: false, timeout: 10_000, stdin: 'ignore' });
-  return /KLU/.test(`${r.stdout}\n${r.stderr}`);
+  return /KLU/.test(await banner(binary));
 }
 
 /** A small counting semaphore: at most `n` native processes at once. */

@@ -88,7 +88,7 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
   const states = opts.predicted ? await startStates(engine, design, seed, codes, inputs, opts.predicted, groups.map(([s0]) => s0 - 1), opts.timeoutMs) : undefined;
   await mapLimit(groups, Math.max(1, engine.concurrency), async ([s0, s1], g) => {
     try {
-      const start = states?.(g);
+      const start = states?.start(g);
       if (start && isFailure(start)) failures.push({ ...start, samples: [s0, s1 - 1] });
       else {
         const r = await transientRun(engine, design, seed, codes, inputs.subarray(s0 * n0, s1 * n0), { ...opts, start }, `full-tran-s${s0}`);
@@ -103,7 +103,7 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
   });
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
   const period = opts.period ?? DEFAULT_PERIOD;
-  return { samples: N, classes: C, currents, runs: groups.length, failures, timing, wave: first?.wave ?? { time: new Float64Array(0), supply: new Float64Array(0), classes: [] }, period, t0: first?.t0 ?? 0 };
+  return { samples: N, classes: C, currents, runs: groups.length + (states?.runs ?? 0), failures, timing, wave: first?.wave ?? { time: new Float64Array(0), supply: new Float64Array(0), classes: [] }, period, t0: first?.t0 ?? 0 };
 }
 
 /** The state a run starts in: the inputs held before its first sample, and every node's voltage. */
@@ -119,7 +119,7 @@ const isFailure = (x: RunStart | SampleFailure): x is SampleFailure => 'error' i
  * The DC states the runs start in (sample `starts[g]` for run g; -1: all inputs 0), solved by
  * layered verification of those samples. A run whose state did not solve gets the layered failure.
  */
-async function startStates(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, predicted: readonly (Float64Array | undefined)[], starts: number[], timeoutMs?: number): Promise<(g: number) => RunStart | SampleFailure> {
+async function startStates(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, predicted: readonly (Float64Array | undefined)[], starts: number[], timeoutMs?: number): Promise<{ runs: number; start: (g: number) => RunStart | SampleFailure }> {
   const layers = design.config.layers;
   const n0 = layers[0];
   const pick = (a: ArrayLike<number> | undefined, n: number) => Float64Array.from({ length: starts.length * n }, (_, q) => {
@@ -131,13 +131,14 @@ async function startStates(engine: Engine, design: Design, seed: number, codes: 
   const level = (node: string) => (node === 'vdd' ? design.vdd : 0);
   // Nodes the layered netlists do not have: the supply and the bit gates (tied to vdd or vss).
   const fixed = [`v(vdd)=${formatNumber(design.vdd)}`, ...codes.flatMap((m, k) => m.flatMap((row, i) => row.flatMap((code, j) => Object.entries(codeBits(code)).map(([bit, node]) => `v(w${k}_${i}_${j}_${bit})=${formatNumber(level(node))}`))))];
-  return (g) => {
+  const start = (g: number): RunStart | SampleFailure => {
     const failed = state.failures.find((f) => f.samples[0] <= g && g <= f.samples[1]);
     if (failed) return { ...failed, error: `its start state (layered, ${starts[g] < 0 ? 'all inputs 0' : `sample ${starts[g]}`}) did not solve: ${failed.error}` };
     const ic = [...fixed];
     for (const [node, v] of state.nodes!) ic.push(`v(${node})=${formatNumber(v[g], 10)}`);
     return { inputs: held.subarray(g * n0, (g + 1) * n0), ic };
   };
+  return { runs: state.runs, start };
 }
 
 /** One transient over a few samples. */
