@@ -242,6 +242,7 @@ export interface VerifyArgs {
   mode: VerifyMode;
   samples?: number;
   period?: number;
+  maxStep?: number;
   timeout?: number;
   samplesPerRun?: number;
   'warm-start'?: boolean;
@@ -253,11 +254,13 @@ export interface VerifyArgs {
 export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (a.samples !== undefined && !(Number.isInteger(a.samples) && a.samples > 0)) throw new ConfigError(`--samples: expected a positive integer, got ${a.samples}`);
   if (a.samplesPerRun !== undefined && !(Number.isInteger(a.samplesPerRun) && a.samplesPerRun > 0)) throw new ConfigError(`--samples-per-run: expected a positive integer, got ${a.samplesPerRun}`);
+  for (const [flag, v] of [['--period', a.period], ['--max-step', a.maxStep]] as const)
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`${flag}: expected a positive time in seconds, got ${v}`);
   const design = JSON.parse(await readFile(join(resolve(a.run), 'design.json'), 'utf8').catch(() => '{}'));
   if (a.mode === 'full' && a.engine === 'ngspice' && !(await ngspiceHasKlu()))
     process.stderr.write('verify: warning: this native ngspice has no KLU solver, so full mode orders the matrix with Sparse 1.3, which takes hours for MNIST-size networks; --engine wasm has KLU\n');
   const r = await withEngine(a.engine, design.pdk, { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined }, (e) =>
-    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], onProgress: progressBar('verify') }),
+    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], onProgress: progressBar('verify') }),
   );
   if (a.json) return json(r);
   const acc = r.accuracy as { spice: number; model: number };

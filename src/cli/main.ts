@@ -92,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('mode', { choices: ['layered', 'full'] as const, default: 'layered' as const, describe: 'layered: each layer in DC, all test samples; full: the whole network in one transient' })
           .option('samples', { type: 'number', describe: 'test samples (default: all in layered mode, 20 in full mode)' })
           .option('period', { type: 'number', describe: 'full mode: time each sample is presented, s (default 20e-6)' })
+          .option('max-step', { type: 'number', describe: 'full mode: largest transient time step, s (default period/200; MNIST settles in ~16 us, so 1e-6 reads it about as finely)' })
           .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
           .option('timeout', { type: 'number', describe: 'seconds before a simulator run is stopped' })
           .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10); a failed run costs only its samples' })

@@ -19,6 +19,8 @@ export interface VerifyOptions {
   samples?: number;
   /** Presentation time per sample in full mode, s. */
   period?: number;
+  /** Largest time step in full mode, s (default period/200). */
+  maxStep?: number;
   timeoutMs?: number;
   /** Samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10). */
   samplesPerRun?: number;
@@ -88,7 +90,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
   const start = opts.warmStart === false ? undefined : predicted;
   if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });
-  else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period, predicted: start });
+  else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period, maxStep: opts.maxStep, predicted: start });
   const spiceClass = decisions(spice);
   // Samples of failed runs have no SPICE result: every statistic is over the finished ones.
   const finished = Array.from({ length: n }, (_, s) => s).filter((s) => !Number.isNaN(spice.currents[s * C]));
@@ -135,6 +137,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     const energy = median(t.map((v) => v.energy_to_settle_j));
     result.timing = {
       period_s: spice.period,
+      max_step_s: spice.maxStep,
       settling_time_s: { median: median(t.map((v) => v.settle_s)), max: Math.max(...t.map((v) => v.settle_s)) },
       decision_time_s: { median: median(t.map((v) => v.decision_s)), max: Math.max(...t.map((v) => v.decision_s)) },
       power_w: { median: median(t.map((v) => v.power_w)), max: Math.max(...t.map((v) => v.power_w)) },
