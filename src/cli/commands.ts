@@ -276,6 +276,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   const t = r.timing as Record<string, any> | undefined;
   if (t) {
     rows.push(
+      ['window per sample | largest time step', `${formatSi(t.period_s, 3)}s | ${formatSi(t.max_step_s, 3)}s`],
       ['settling time to 1 % (median, max)', `${formatSi(t.settling_time_s.median, 3)}s, ${formatSi(t.settling_time_s.max, 3)}s`],
       ['time to classification (median, max)', `${formatSi(t.decision_time_s.median, 3)}s, ${formatSi(t.decision_time_s.max, 3)}s`],
       ['supply power (median)', `${formatSi(t.power_w.median, 3)}W`],
