@@ -246,6 +246,7 @@ export interface VerifyArgs {
   timeout?: number;
   samplesPerRun?: number;
   'warm-start'?: boolean;
+  'dc-reference'?: boolean;
   json?: boolean;
   cache?: boolean;
 }
@@ -260,7 +261,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (a.mode === 'full' && a.engine === 'ngspice' && !(await ngspiceHasKlu()))
     process.stderr.write('verify: warning: this native ngspice has no KLU solver, so full mode orders the matrix with Sparse 1.3, which takes hours for MNIST-size networks; --engine wasm has KLU\n');
   const r = await withEngine(a.engine, design.pdk, { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined }, (e) =>
-    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], onProgress: progressBar('verify') }),
+    verifyRun(e, a.run, { mode: a.mode, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], dcReference: a['dc-reference'], onProgress: progressBar('verify') }),
   );
   if (a.json) return json(r);
   const acc = r.accuracy as { spice: number; model: number };
@@ -277,6 +278,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (t) {
     rows.push(
       ['window per sample | largest time step', `${formatSi(t.period_s, 3)}s | ${formatSi(t.max_step_s, 3)}s`],
+      ...(t.settled_within_window ? [['settled to DC within the window', `${t.settled_within_window.count} of ${t.settled_within_window.of}`]] : []),
       ['settling time to 1 % (median, max)', `${formatSi(t.settling_time_s.median, 3)}s, ${formatSi(t.settling_time_s.max, 3)}s`],
       ['time to classification (median, max)', `${formatSi(t.decision_time_s.median, 3)}s, ${formatSi(t.decision_time_s.max, 3)}s`],
       ['supply power (median)', `${formatSi(t.power_w.median, 3)}W`],
@@ -284,6 +286,8 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
       ['MACs/J | ops/J (1 MAC = 2 ops)', `${(t.macs_per_joule / 1e12).toFixed(2)} TMAC/J | ${(t.ops_per_joule / 1e12).toFixed(2)} TOp/J (seed: ~7 TOp/J)`],
     );
   }
+  const dc = r.dc_reference as { class_agreement_transient_vs_dc: number; window_end_deviation: { median: number; max: number } } | undefined;
+  if (dc) rows.push(['window end vs DC: class agreement | deviation (median, max)', `${pct(dc.class_agreement_transient_vs_dc)} | ${pct(dc.window_end_deviation.median)}, ${pct(dc.window_end_deviation.max)}`]);
   out(`SPICE verification (${a.mode}) of ${resolve(a.run)}: ${(r.network as number[]).join('-')} network, ${r.transistors} transistors, engine ${r.engine}`);
   out(table(['', 'value'], rows));
   out(`${r.spice_runs} simulator run(s), ${(r.elapsed_s as number).toFixed(1)} s; wrote ${join(resolve(a.run), a.mode === 'full' ? 'verify-full.json' : 'verify.json')}`);

@@ -96,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
           .option('timeout', { type: 'number', describe: 'seconds before a simulator run is stopped' })
           .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10); a failed run costs only its samples' })
+          .option('dc-reference', { type: 'boolean', default: true, describe: 'full mode: also solve each sample in DC (layered) and measure settling to it; a window too short for the network shows as unsettled' })
           .option('warm-start', { type: 'boolean', default: true, describe: 'start from the operating point the fitted models predict (layered: every DC point, full: each transient; --no-warm-start: plain DC sweep / supply ramp)' })
           .option('cache', { type: 'boolean', default: true }),
       (a) => verifyCommand(a as never),

@@ -26,6 +26,11 @@ export interface VerifyOptions {
   samplesPerRun?: number;
   /** Layered mode: transistors per netlist. */
   chunkTransistors?: number;
+  /**
+   * Full mode: also solve every sample's DC state (layered verification) and measure settling
+   * to it, so a window too short for the network shows as unsettled (default true).
+   */
+  dcReference?: boolean;
   /** Start from the fitted models' operating point (default true): layered, every DC point (same result, far fewer Newton iterations); full, each transient instead of a supply ramp. */
   warmStart?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -85,12 +90,18 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
 
   const inputs = x.map((v) => v * models.input_scale);
   let spice: SpiceOutputs | TransientResult;
+  let dcReport: Record<string, unknown> | undefined;
   const common = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, samplesPerRun: opts.samplesPerRun };
   // Each soma layer's predicted input current (u + t): where both modes start (warmStart).
   const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
   const start = opts.warmStart === false ? undefined : predicted;
   if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });
-  else spice = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period, maxStep: opts.maxStep, predicted: start });
+  else {
+    const dc = opts.dcReference === false ? undefined : await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });
+    const tran = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period, maxStep: opts.maxStep, predicted: start, reference: dc?.currents });
+    spice = dc ? { ...tran, runs: tran.runs + dc.runs, failures: [...tran.failures, ...dc.failures.map((f) => ({ ...f, error: `DC reference: ${f.error}` }))] } : tran;
+    if (dc) dcReport = dcComparison(dc, tran, modelClass, C);
+  }
   const spiceClass = decisions(spice);
   // Samples of failed runs have no SPICE result: every statistic is over the finished ones.
   const finished = Array.from({ length: n }, (_, s) => s).filter((s) => !Number.isNaN(spice.currents[s * C]));
@@ -148,6 +159,9 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
       ops_per_joule: (2 * macs) / energy,
       note: 'energy per inference: VDD * integral of the supply current from the input switch until every class current is within 1 % of its final value (median over samples); one MAC = 2 operations. Seed paper: ~7 TOp/J (one MAC = one op), classification within microseconds.',
     };
+    const withDc = t.filter((v) => v.settled !== undefined);
+    if (withDc.length) (result.timing as Record<string, unknown>).settled_within_window = { count: withDc.filter((v) => v.settled).length, of: withDc.length, note: 'windows whose class currents ended within 1 % (of the largest) of the DC solution; the others count as settling for the whole window, and their energy to settling is to the window end' };
+    if (dcReport) result.dc_reference = dcReport;
     /** Waveforms of the first transient, for the report's settling plot. */
     result.waveform = waveform(spice);
   }
@@ -158,4 +172,22 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     throw new CodesignError(`${opts.mode} verification: ${n - nDone} of ${n} samples did not finish; the ${nDone} finished ones are in ${file}\n${lines.join('\n')}`, spice.failures[0].exitCode);
   }
   return result;
+}
+
+/**
+ * The transient's window ends against each sample's DC solution (layered): where a window is
+ * too short for the network, the two differ and the transient's class can too.
+ */
+function dcComparison(dc: SpiceOutputs, tran: TransientResult, modelClass: Uint8Array | Int32Array | number[], C: number): Record<string, unknown> {
+  const both = Array.from({ length: tran.samples }, (_, s) => s).filter((s) => !Number.isNaN(dc.currents[s * C]) && !Number.isNaN(tran.currents[s * C]));
+  const dcClass = decisions(dc), tranClass = decisions(tran);
+  const dev = both.map((s) => tran.timing[s]?.dc_deviation ?? NaN).filter((v) => !Number.isNaN(v));
+  return {
+    samples: both.length,
+    class_agreement_transient_vs_dc: both.filter((s) => dcClass[s] === tranClass[s]).length / both.length,
+    class_agreement_dc_vs_model: both.filter((s) => dcClass[s] === modelClass[s]).length / both.length,
+    window_end_deviation: { median: median(dev), p90: quantile(dev, 0.9), max: Math.max(...dev) },
+    currents: rows(dc.currents, tran.samples, C).map((r) => (Number.isNaN(r[0]) ? null : r)),
+    note: 'DC: each sample solved layered (the steady state); window_end_deviation: largest |transient class current at the window end - DC| / the largest DC class current',
+  };
 }

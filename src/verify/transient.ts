@@ -29,6 +29,13 @@ export interface TransientOptions {
   predicted?: readonly (Float64Array | undefined)[];
   /** Largest time step, s (default period/200). */
   maxStep?: number;
+  /**
+   * The DC class currents of the same samples ([sample][class], A), e.g. from layered
+   * verification: what each window should settle to. Given, settling is measured to these
+   * values instead of to the window's last point, and a window that ends before its currents
+   * are within 1 % of them is reported as not settled (its settling time is then the window).
+   */
+  reference?: Float64Array;
   /** Started from a state: time before the first switch, s (default 1 us). */
   lead?: number;
 }
@@ -66,6 +73,10 @@ export interface SampleTiming {
   energy_to_settle_j: number;
   /** Mean supply power over the sample's window, W. */
   power_w: number;
+  /** With a DC reference: whether the window ended within 1 % (of the largest) of it. */
+  settled?: boolean;
+  /** With a DC reference: largest |class current at the window end - DC| / the largest DC class current. */
+  dc_deviation?: number;
 }
 
 export interface TransientResult extends SpiceOutputs {
@@ -103,7 +114,8 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
       const start = states?.start(g);
       if (start && isFailure(start)) failures.push({ ...start, samples: [s0, s1 - 1] });
       else {
-        const r = await transientRun(engine, design, seed, codes, inputs.subarray(s0 * n0, s1 * n0), { ...opts, start }, `full-tran-s${s0}`);
+        const reference = opts.reference?.subarray(s0 * C, s1 * C);
+        const r = await transientRun(engine, design, seed, codes, inputs.subarray(s0 * n0, s1 * n0), { ...opts, start, reference }, `full-tran-s${s0}`);
         currents.set(r.currents, s0 * C);
         r.timing.forEach((t, q) => (timing[s0 + q] = t));
         if (g === 0) first = r;
@@ -197,14 +209,18 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
     const idx: number[] = [];
     for (let p = 0; p < time.length; p++) if (time[p] >= ts && time[p] <= te) idx.push(p);
     const last = idx[idx.length - 1];
-    const final = classes.map((c) => c[last]);
-    final.forEach((v, j) => (currents[k * C + j] = v));
+    const end = classes.map((c) => c[last]);
+    end.forEach((v, j) => (currents[k * C + j] = v));
     const argmax = (p: number) => classes.reduce((b, c, j) => (c[p] > classes[b][p] ? j : b), 0);
     const win = argmax(last);
+    // Where the currents settle: the DC solution when given (a slow network may still be
+    // moving at the window end), else the window's last point.
+    const dc = opts.reference && !Number.isNaN(opts.reference[k * C]) ? Array.from(opts.reference.subarray(k * C, (k + 1) * C)) : undefined;
+    const final = dc ?? end;
     const scale = Math.max(...final.map(Math.abs), 1e-12);
     // Both times are where a margin crosses 0, linearly interpolated between the last time
-    // point on the wrong side and the next: steps grow to period/20 once the currents are flat,
-    // and the first point after would overstate the times by up to a step.
+    // point on the wrong side and the next: steps grow to the largest step once the currents
+    // are flat, and the first point after would overstate the times by up to a step.
     const settleMargin = (p: number) => Math.max(...classes.map((c, j) => Math.abs(c[p] - final[j]))) - 0.01 * scale;
     const decisionMargin = (p: number) => Math.max(...classes.map((c, j) => (j === win ? -Infinity : c[p]))) - classes[win][p];
     const crossing = (margin: (p: number) => number) => {
@@ -229,7 +245,15 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
       }
       return e * design.vdd;
     };
-    timing.push({ decision_s: decision, settle_s: settle, energy_to_decision_j: integrate(ts, ts + decision), energy_to_settle_j: integrate(ts, ts + settle), power_w: integrate(ts, te) / period });
+    const dcDeviation = dc && Math.max(...end.map((v, j) => Math.abs(v - dc[j]))) / scale;
+    timing.push({
+      decision_s: decision,
+      settle_s: settle,
+      energy_to_decision_j: integrate(ts, ts + decision),
+      energy_to_settle_j: integrate(ts, ts + settle),
+      power_w: integrate(ts, te) / period,
+      ...(dcDeviation === undefined ? {} : { settled: settleMargin(last) <= 0, dc_deviation: dcDeviation }),
+    });
   }
   return { samples: N, classes: C, currents, runs: 1, failures: [], timing, wave: { time, supply, classes }, period, maxStep: opts.maxStep ?? period / 200, t0 };
 }

@@ -26,6 +26,11 @@ describe('codesign run on Iris, end to end through SPICE', () => {
       const full = JSON.parse(readFileSync(join(out, 'verify-full.json'), 'utf8')).per_sample.spice_class;
       expect(full).toHaveLength(10);
       expect(full).toEqual(layered);
+      // Full mode measured each window against the sample's DC solution: every Iris window settles.
+      const fj = JSON.parse(readFileSync(join(out, 'verify-full.json'), 'utf8'));
+      expect(fj.timing.settled_within_window).toMatchObject({ count: 10, of: 10 });
+      expect(fj.dc_reference.class_agreement_transient_vs_dc).toBe(1);
+      expect(fj.dc_reference.window_end_deviation.max).toBeLessThan(5e-3);
     } finally {
       await engine.close();
     }

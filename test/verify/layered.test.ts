@@ -101,11 +101,25 @@ describe('transient SPICE verification', () => {
       // Started from the layered DC state of the sample before each run (.ic, uic) instead of a supply ramp; that layered run warm-starts from a poor prediction on purpose.
       const p = new Stream('test/transient/predicted');
       const predicted = design.config.layers.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 4 * n }, () => (p.uniform() - 0.33) * 100e-9)));
-      const pinned = await verifyTransient(engine, design, 3, codes, inputs, { period: 10e-6, samplesPerRun: 2, predicted });
+      const pinned = await verifyTransient(engine, design, 3, codes, inputs, { period: 10e-6, samplesPerRun: 2, predicted, reference: dc.currents });
+      // Windows far shorter than the settling time: measured against DC, they show as not settled.
+      const short = await verifyTransient(engine, design, 3, codes, inputs, { period: 150e-9, samplesPerRun: 4, predicted, reference: dc.currents });
       const top = Math.max(...dc.currents);
       for (let i = 0; i < dc.currents.length; i++) {
         expect(Math.abs(tran.currents[i] - dc.currents[i])).toBeLessThan(2e-3 * top);
         expect(Math.abs(pinned.currents[i] - dc.currents[i])).toBeLessThan(2e-3 * top);
+      }
+      for (const t of pinned.timing) {
+        expect(t?.settled).toBe(true);
+        expect(t?.dc_deviation).toBeLessThan(0.01); // of the sample's largest current
+      }
+      expect(tran.timing.every((t) => t?.settled === undefined)).toBe(true); // no reference, nothing to say
+      const unsettled = short.timing.filter((t) => t?.settled === false);
+      expect(unsettled.length).toBeGreaterThan(0);
+      for (const t of unsettled) {
+        expect(t!.settle_s).toBeGreaterThan(0.99 * 150e-9); // the window's last time point
+        expect(t!.settle_s).toBeLessThanOrEqual(150e-9 * (1 + 1e-9));
+        expect(t!.dc_deviation).toBeGreaterThan(0.01);
       }
       for (const t of [...tran.timing, ...pinned.timing]) {
         if (!t) throw new Error('a transient sample has no timing');
