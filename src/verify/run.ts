@@ -97,7 +97,9 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const start = opts.warmStart === false ? undefined : predicted;
   if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });
   else {
-    const dc = opts.dcReference === false ? undefined : await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });
+    // Layered's own sweep size: samplesPerRun sizes the transients here, and small DC sweeps cost a netlist each.
+    const dcOpts = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, chunkTransistors: opts.chunkTransistors, predicted: start };
+    const dc = opts.dcReference === false ? undefined : await verifyLayered(engine, design, seed, weights.codes, inputs, dcOpts);
     const tran = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period, maxStep: opts.maxStep, predicted: start, reference: dc?.currents });
     spice = dc ? { ...tran, runs: tran.runs + dc.runs, failures: [...tran.failures, ...dc.failures.map((f) => ({ ...f, error: `DC reference: ${f.error}` }))] } : tran;
     if (dc) dcReport = dcComparison(dc, tran, modelClass, C);
