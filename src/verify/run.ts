@@ -159,7 +159,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
       macs: macs,
       macs_per_joule: macs / energy,
       ops_per_joule: (2 * macs) / energy,
-      note: 'energy per inference: VDD * integral of the supply current from the input switch until every class current is within 1 % of its final value (median over samples); one MAC = 2 operations. Seed paper: ~7 TOp/J (one MAC = one op), classification within microseconds.',
+      note: 'energy per inference: VDD * integral of the supply current from the input switch until every class current is within 1 % (of the largest) of its final value: the DC solution when dc_reference is present, else the last point of the window (median over samples); one MAC = 2 operations. Seed paper: ~7 TOp/J (one MAC = one op), classification within microseconds.',
     };
     const withDc = t.filter((v) => v.settled !== undefined);
     if (withDc.length) (result.timing as Record<string, unknown>).settled_within_window = { count: withDc.filter((v) => v.settled).length, of: withDc.length, note: 'windows whose class currents ended within 1 % (of the largest) of the DC solution; the others count as settling for the whole window, and their energy to settling is to the window end' };
