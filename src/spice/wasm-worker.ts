@@ -34,6 +34,12 @@ async function run(netlist: string) {
   }
   messages.length = 0;
   sim.setNetList(netlist);
+  // eecircuit-engine sources each deck as a new ngspice circuit and never removes the old
+  // ones: a 1,000-synapse netlist left ~100 MB of wasm heap behind per run, and a worker hung
+  // on its third 114k-transistor MNIST transient. remcirc after the run frees the circuit
+  // (the same netlist three times: 572, 635, 564 MB resident instead of 530, 635, 731 MB).
+  const engine = sim as unknown as { commandList: string[] };
+  engine.commandList = [...engine.commandList, 'remcirc'];
   let done = false;
   const result = sim.runSim().then((r) => {
     done = true;
