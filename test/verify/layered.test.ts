@@ -50,6 +50,7 @@ describe('starting each DC point from a predicted operating point', () => {
       for (let i = 0; i < plain.currents.length; i++) expect(Math.abs(pinned.currents[i] - plain.currents[i])).toBeLessThan(1e-5 * top);
       // Every node of the network netlist but the sources' and bit gates': 3 per soma, 5 per synapse, 1 per readout.
       const nodes = pinned.nodes!;
+      expect([...nodes.keys()]).toEqual([...nodes.keys()].sort()); // same order whichever chunk finishes first: byte-identical .ic lines
       expect(nodes.size).toBe(3 * (4 + 6 + 3) + 5 * (4 * 6 + 6 * 3) + 3);
       for (const [name, v] of nodes) {
         expect(name).toMatch(/^(s\d_\d+(_vp|_vn)?|xw\d_\d+_\d+\.(x|y|a4|a2|a1)|r_\d)$/);
