@@ -61,6 +61,12 @@ export const TRANSIENT_OPTIONS: SimOptions = { ...DEFAULT_OPTIONS, reltol: TRANS
 /** Time each sample is presented by default, s. */
 const DEFAULT_PERIOD = 20e-6;
 
+/** The presentation time and largest step a transient uses. */
+const steps = (opts: TransientOptions) => {
+  const period = opts.period ?? DEFAULT_PERIOD;
+  return { period, maxStep: opts.maxStep ?? period / 200 };
+};
+
 /** What one presented sample did in the transient. */
 export interface SampleTiming {
   /** Time from the input switch until the argmax of the class currents stops changing, s. */
@@ -126,8 +132,7 @@ export async function verifyTransient(engine: Engine, design: Design, seed: numb
     opts.onProgress?.(++done, groups.length);
   });
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
-  const period = opts.period ?? DEFAULT_PERIOD;
-  return { samples: N, classes: C, currents, runs: groups.length + (states?.runs ?? 0), failures, timing, wave: first?.wave ?? { time: new Float64Array(0), supply: new Float64Array(0), classes: [] }, period, maxStep: opts.maxStep ?? period / 200, t0: first?.t0 ?? 0 };
+  return { samples: N, classes: C, currents, runs: groups.length + (states?.runs ?? 0), failures, timing, wave: first?.wave ?? { time: new Float64Array(0), supply: new Float64Array(0), classes: [] }, ...steps(opts), t0: first?.t0 ?? 0 };
 }
 
 /** The state a run starts in: the inputs held before its first sample, and every node's voltage. */
@@ -170,7 +175,7 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
   const layers = design.config.layers;
   const n0 = layers[0], C = layers[layers.length - 1];
   const N = inputs.length / n0;
-  const period = opts.period ?? DEFAULT_PERIOD;
+  const { period, maxStep } = steps(opts);
   const rise = opts.rise ?? 100e-9;
   const ramp = opts.ramp ?? 2e-6;
   // Powered up by a ramp: one window with no input to settle. Started from a state: a short lead.
@@ -191,7 +196,7 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
   // Largest step period/200 (100 ns at the default 20 us): settling is read between time points.
   // Iris, 20 samples, median settling / energy by largest step: 20 ns 1.402 us / 5.30 pJ,
   // 100 ns 1.418 / 5.35, 200 ns 1.564 / 5.72, 1 us 1.587 / 5.67 (and 3x faster than 100 ns).
-  const tran = `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(opts.maxStep ?? period / 200)}${opts.start ? ' uic' : ''}\n.save ${saves}`;
+  const tran = `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(maxStep)}${opts.start ? ' uic' : ''}\n.save ${saves}`;
   const state = opts.start ? render('tb/start_state.inc.hbs', { count: opts.start.ic.length, lines: chunks(opts.start.ic, 8).map((c) => c.join(' ')) }) + '\n' : '';
   const circuit = networkNetlist(design, seed, { options: opts.options ?? TRANSIENT_OPTIONS, supplyRamp: opts.start ? undefined : ramp, analysis: state + tran }).text;
   const text = inlineIncludes(circuit, {
@@ -255,7 +260,7 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
       ...(dcDeviation === undefined ? {} : { settled: settleMargin(last) <= 0, dc_deviation: dcDeviation }),
     });
   }
-  return { samples: N, classes: C, currents, runs: 1, failures: [], timing, wave: { time, supply, classes }, period, maxStep: opts.maxStep ?? period / 200, t0 };
+  return { samples: N, classes: C, currents, runs: 1, failures: [], timing, wave: { time, supply, classes }, period, maxStep, t0 };
 }
 
 const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, q) => xs.slice(q * n, q * n + n));
