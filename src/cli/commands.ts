@@ -286,7 +286,8 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
       ['MACs/J | ops/J (1 MAC = 2 ops)', `${(t.macs_per_joule / 1e12).toFixed(2)} TMAC/J | ${(t.ops_per_joule / 1e12).toFixed(2)} TOp/J (seed: ~7 TOp/J)`],
     );
   }
-  const dc = r.dc_reference as { class_agreement_transient_vs_dc: number; window_end_deviation: { median: number; max: number } } | undefined;
+  const dc = r.dc_reference as { class_agreement_transient_vs_dc: number; window_end_deviation: { median: number; max: number }; source: string | { file: string; engine: string } } | undefined;
+  if (dc) rows.push(['DC reference', typeof dc.source === 'string' ? dc.source : `from ${dc.source.file} (${dc.source.engine})`]);
   if (dc) rows.push(['window end vs DC: class agreement | deviation (median, max)', `${pct(dc.class_agreement_transient_vs_dc)} | ${pct(dc.window_end_deviation.median)}, ${pct(dc.window_end_deviation.max)}`]);
   out(`SPICE verification (${a.mode}) of ${resolve(a.run)}: ${(r.network as number[]).join('-')} network, ${r.transistors} transistors, engine ${r.engine}`);
   out(table(['', 'value'], rows));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataset } from '../data/index.js';
 import { countTransistors } from '../characterize/index.js';
@@ -6,6 +7,7 @@ import { modelsSchema, median } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
 import { deviceNet, effective, forward, inputLayer, weightsSchema } from '../train/index.js';
 import { readRunJson, writeFileAtomic } from '../util/fs.js';
+import { canonicalJson, sha256 } from '../util/hash.js';
 import { parseOrThrow } from '../util/zod.js';
 import { decisions, verifyLayered, type SpiceOutputs } from './layered.js';
 import { verifyTransient, type SampleTiming, type TransientResult } from './transient.js';
@@ -28,7 +30,9 @@ export interface VerifyOptions {
   chunkTransistors?: number;
   /**
    * Full mode: also solve every sample's DC state (layered verification) and measure settling
-   * to it, so a window too short for the network shows as unsettled (default true).
+   * to it, so a window too short for the network shows as unsettled (default true). The
+   * run's verify.json is reused instead when it was made from the same SPICE inputs (die,
+   * codes, input currents) and covers the samples.
    */
   dcReference?: boolean;
   /** Start from the fitted models' operating point (default true): layered, every DC point (same result, far fewer Newton iterations); full, each transient instead of a supply ramp. */
@@ -89,6 +93,8 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const modelClass = argmaxRows(modelOut, n, C);
 
   const inputs = x.map((v) => v * models.input_scale);
+  // What the SPICE results depend on besides the sample: the die, the codes, the input scale.
+  const spiceInputs = sha256(design.hash, canonicalJson(weights.codes), String(models.input_scale), weights.dataset);
   let spice: SpiceOutputs | TransientResult;
   let dcReport: Record<string, unknown> | undefined;
   const common = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, samplesPerRun: opts.samplesPerRun };
@@ -99,10 +105,11 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   else {
     // Layered's own sweep size: samplesPerRun sizes the transients here, and small DC sweeps cost a netlist each.
     const dcOpts = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, chunkTransistors: opts.chunkTransistors, predicted: start };
-    const dc = opts.dcReference === false ? undefined : await verifyLayered(engine, design, seed, weights.codes, inputs, dcOpts);
+    const stored = opts.dcReference === false ? undefined : storedDc(dir, spiceInputs, n, C);
+    const dc = opts.dcReference === false ? undefined : stored ?? (await verifyLayered(engine, design, seed, weights.codes, inputs, dcOpts));
     const tran = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period, maxStep: opts.maxStep, predicted: start, reference: dc?.currents });
     spice = dc ? { ...tran, runs: tran.runs + dc.runs, failures: [...tran.failures, ...dc.failures.map((f) => ({ ...f, error: `DC reference: ${f.error}` }))] } : tran;
-    if (dc) dcReport = dcComparison(dc, tran, modelClass, C);
+    if (dc) dcReport = { ...dcComparison(dc, tran, modelClass, C), source: stored ? { file: join(dir, 'verify.json'), engine: stored.engine } : 'solved (layered)' };
   }
   const spiceClass = decisions(spice);
   // Samples of failed runs have no SPICE result: every statistic is over the finished ones.
@@ -127,6 +134,8 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const result: Record<string, unknown> = {
     mode: opts.mode,
     engine: await engine.identity(),
+    /** SHA-256 of what the SPICE results depend on (die, codes, input scale, dataset): full mode reuses a layered result's DC currents only when this matches. */
+    spice_inputs: spiceInputs,
     dataset: weights.dataset,
     network: layers,
     die_seed: seed,
@@ -164,6 +173,8 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     const withDc = t.filter((v) => v.settled !== undefined);
     if (withDc.length) (result.timing as Record<string, unknown>).settled_within_window = { count: withDc.filter((v) => v.settled).length, of: withDc.length, note: 'windows whose class currents ended within 1 % (of the largest) of the DC solution; the others count as settling for the whole window, and their energy to settling is to the window end' };
     if (dcReport) result.dc_reference = dcReport;
+    /** Each sample's timing (null where its run failed): the distributions behind the medians. */
+    result.timing_per_sample = spice.timing;
     /** Waveforms of the first transient, for the report's settling plot. */
     result.waveform = waveform(spice);
   }
@@ -174,6 +185,22 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     throw new CodesignError(`${opts.mode} verification: ${n - nDone} of ${n} samples did not finish; the ${nDone} finished ones are in ${file}\n${lines.join('\n')}`, spice.failures[0].exitCode);
   }
   return result;
+}
+
+/**
+ * The layered result in verify.json as the DC reference, when it was made from the same SPICE
+ * inputs and every one of the first n samples finished; else undefined (then it is solved).
+ */
+function storedDc(dir: string, spiceInputs: string, n: number, C: number): (SpiceOutputs & { engine: string }) | undefined {
+  let v: { mode?: string; spice_inputs?: string; engine?: string; currents?: { spice?: (number[] | null)[] } };
+  try {
+    v = JSON.parse(readFileSync(join(dir, 'verify.json'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const rowsIn = v.currents?.spice?.slice(0, n);
+  if (v.mode !== 'layered' || v.spice_inputs !== spiceInputs || !rowsIn || rowsIn.length < n || rowsIn.some((r) => !r || r.length !== C)) return undefined;
+  return { samples: n, classes: C, currents: Float64Array.from(rowsIn.flat() as number[]), runs: 0, failures: [], engine: String(v.engine) };
 }
 
 /**

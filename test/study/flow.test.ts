@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDesign } from '../../src/design/index.js';
 import { WasmEngine } from '../../src/spice/index.js';
 import { runFlow } from '../../src/study/index.js';
+import { verifyRun } from '../../src/verify/index.js';
 import { tempDir } from '../helpers.js';
 
 describe('codesign run on Iris, end to end through SPICE', () => {
@@ -31,6 +32,18 @@ describe('codesign run on Iris, end to end through SPICE', () => {
       expect(fj.timing.settled_within_window).toMatchObject({ count: 10, of: 10 });
       expect(fj.dc_reference.class_agreement_transient_vs_dc).toBe(1);
       expect(fj.dc_reference.window_end_deviation.max).toBeLessThan(5e-3);
+      // Per-sample timing is stored, and the reported maximum is its maximum.
+      expect(fj.timing_per_sample).toHaveLength(10);
+      expect(Math.max(...fj.timing_per_sample.map((t: { settle_s: number }) => t.settle_s))).toBe(fj.timing.settling_time_s.max);
+      // The DC reference came from the layered stage's verify.json (same die, codes, inputs), not a second solve.
+      expect(fj.dc_reference.source.file).toBe(join(out, 'verify.json'));
+      // New codes: the stored DC currents no longer describe this circuit, so full mode solves them.
+      const w = JSON.parse(readFileSync(join(out, 'weights.json'), 'utf8'));
+      w.codes[0][0][0] = w.codes[0][0][0] === 7 ? 6 : w.codes[0][0][0] + 1;
+      writeFileSync(join(out, 'weights.json'), JSON.stringify(w));
+      const again = await verifyRun(engine, out, { mode: 'full', samples: 2 });
+      expect((again.dc_reference as { source: unknown }).source).toBe('solved (layered)');
+      expect(again.spice_inputs).not.toBe(fj.spice_inputs);
     } finally {
       await engine.close();
     }
