@@ -38,6 +38,7 @@ async function run(netlist: string) {
   // ones: a 1,000-synapse netlist left ~100 MB of wasm heap behind per run, and a worker hung
   // on its third 114k-transistor MNIST transient. remcirc after the run frees the circuit
   // (the same netlist three times: 572, 635, 564 MB resident instead of 530, 635, 731 MB).
+  // setNetList rebuilds the command list, so the appended remcirc does not pile up.
   const engine = sim as unknown as { commandList: string[] };
   engine.commandList = [...engine.commandList, 'remcirc'];
   let done = false;

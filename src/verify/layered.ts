@@ -192,8 +192,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
   // Chunks finish in whatever order the workers take; sorted names keep the map (and the .ic
   // lines a transient builds from it) byte-identical from run to run.
-  const sorted = new Map([...nodes.keys()].sort().map((k) => [k, nodes.get(k)!] as const));
-  return { samples: N, classes: C, currents, runs, failures, ...(opts.keepNodes ? { nodes: sorted } : {}) };
+  return { samples: N, classes: C, currents, runs, failures, ...(opts.keepNodes ? { nodes: new Map([...nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}) };
 }
 
 /**

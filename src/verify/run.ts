@@ -106,7 +106,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     // Layered's own sweep size: samplesPerRun sizes the transients here, and small DC sweeps cost a netlist each.
     const dcOpts = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, chunkTransistors: opts.chunkTransistors, predicted: start };
     const stored = opts.dcReference === false ? undefined : storedDc(dir, spiceInputs, n, C);
-    const dc = opts.dcReference === false ? undefined : stored ?? (await verifyLayered(engine, design, seed, weights.codes, inputs, dcOpts));
+    const dc = stored ?? (opts.dcReference === false ? undefined : await verifyLayered(engine, design, seed, weights.codes, inputs, dcOpts));
     const tran = await verifyTransient(engine, design, seed, weights.codes, inputs, { ...common, period: opts.period, maxStep: opts.maxStep, predicted: start, reference: dc?.currents });
     spice = dc ? { ...tran, runs: tran.runs + dc.runs, failures: [...tran.failures, ...dc.failures.map((f) => ({ ...f, error: `DC reference: ${f.error}` }))] } : tran;
     if (dc) dcReport = { ...dcComparison(dc, tran, modelClass, C), source: stored ? { file: join(dir, 'verify.json'), engine: stored.engine } : 'solved (layered)' };
