@@ -1,5 +1,6 @@
 import { CELLS, type CellName, type Design } from '../design/index.js';
 import { drawInstance, type InstanceMismatch } from '../mismatch/index.js';
+import { modelFor, type DeviceType } from '../pdk/index.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { GENERATOR_VERSION } from '../util/version.js';
 
@@ -52,7 +53,7 @@ function cellData(design: Design) {
     Object.fromEntries(
       CELLS[cell].map((d) => {
         const s = design.sizes[cell][d.group];
-        return [d.name, { name: d.name, role: d.role, model: design.pdk.devices[d.type].model, w: formatSi(s.w), l: formatSi(s.l), m: d.m }];
+        return [d.name, { name: d.name, role: d.role, model: deviceModel(design, d.type, s.w, s.l), w: formatSi(s.w), l: formatSi(s.l), m: d.m }];
       }),
     );
   const nominal = (cell: CellName) => CELLS[cell].map((d) => ({ name: d.name, dvt: '0', mu: '1' }));
@@ -72,9 +73,14 @@ export function instanceData(design: Design, seed: number, cell: CellName, path:
   return { path, devices: instanceParams(cell, mismatch ?? drawInstance(design, seed, cell, path)) };
 }
 
+/** The model a transistor of this type and size names on its line: its size bin's card where the PDK lists bins. */
+export function deviceModel(design: Design, type: DeviceType, w: number, l: number): string {
+  return modelFor(design.pdk, type, w, l);
+}
+
 /** Model and size of a single-transistor cell, formatted. */
 export function deviceData(design: Design, cell: CellName) {
   const dev = CELLS[cell][0];
   const s = design.sizes[cell][dev.group];
-  return { model: design.pdk.devices[dev.type].model, w: formatSi(s.w), l: formatSi(s.l) };
+  return { model: deviceModel(design, dev.type, s.w, s.l), w: formatSi(s.w), l: formatSi(s.l) };
 }

@@ -1,5 +1,5 @@
 export { render, templatesDir } from './env.js';
-export { DEFAULT_OPTIONS, optionsLine, commonData, instanceParams, type SimOptions } from './data.js';
+export { DEFAULT_OPTIONS, optionsLine, commonData, instanceParams, deviceData, deviceModel, type SimOptions } from './data.js';
 export {
   somaBatchTestbench,
   synapseBatchTestbench,

@@ -2,9 +2,23 @@ import { z } from 'zod';
 
 const size = z.union([z.string(), z.number()]);
 
+/**
+ * One size bin of a binned model card (`.model nmos_3p3.8 ... lmin lmax wmin wmax`): ngspice
+ * picks the bin for each instance by its W and L, reading the bounds off every binned card's
+ * text for every instance that names the base model, which makes parsing cost ~100 us per
+ * transistor. Naming the bin on the instance line skips that search (same card, same results).
+ */
+const binSchema = z.object({
+  model: z.string().min(1),
+  l: z.tuple([size, size]),
+  w: z.tuple([size, size]),
+});
+
 const deviceSchema = z.object({
   /** Model name used on primitive instances (`m... <model>`). */
   model: z.string().min(1),
+  /** The size bins of `model` in the model files (optional: unbinned models are named as is). */
+  bins: z.array(binSchema).optional(),
   min_w: size,
   min_l: size,
   /** Pelgrom coefficient of threshold mismatch, mV*um. */
@@ -43,6 +57,8 @@ export type DeviceType = 'nfet' | 'pfet';
 export interface PdkDevice {
   type: DeviceType;
   model: string;
+  /** Size bins of the model, metres (empty: not binned). */
+  bins: { model: string; lmin: number; lmax: number; wmin: number; wmax: number }[];
   minW: number;
   minL: number;
   /** sigma(dVth) * sqrt(W*L), V*m. */

@@ -1,3 +1,3 @@
 export type { Pdk, PdkDevice, DeviceType } from './descriptor.js';
 export { pdkDescriptorSchema } from './descriptor.js';
-export { loadPdk, listPdks, cornerInclude, modelDirOnDisk, pdkModelsDir } from './load.js';
+export { loadPdk, listPdks, cornerInclude, modelDirOnDisk, pdkModelsDir, modelFor } from './load.js';

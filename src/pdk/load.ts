@@ -46,6 +46,10 @@ function resolveDescriptor(d: PdkDescriptorFile, file: string): Pdk {
     return {
       type,
       model: x.model,
+      bins: (x.bins ?? []).map((b, k) => {
+        const at = `${file}: devices.${type}.bins[${k}]`;
+        return { model: b.model, lmin: parseSi(b.l[0], `${at}.l`), lmax: parseSi(b.l[1], `${at}.l`), wmin: parseSi(b.w[0], `${at}.w`), wmax: parseSi(b.w[1], `${at}.w`) };
+      }),
       minW: parseSi(x.min_w, `${file}: devices.${type}.min_w`),
       minL: parseSi(x.min_l, `${file}: devices.${type}.min_l`),
       avt: x.avt_mv_um * 1e-3 * 1e-6,
@@ -61,6 +65,21 @@ function resolveDescriptor(d: PdkDescriptorFile, file: string): Pdk {
     corners: d.corners,
     models: d.models,
   };
+}
+
+/** Within [lo, hi], bounds included (ngspice compares them within 1e-15 m). */
+const inBin = (x: number, lo: number, hi: number) => Math.abs(x - lo) < 1e-15 || Math.abs(x - hi) < 1e-15 || (lo < x && x < hi);
+
+/**
+ * The model name an instance of this device type and size goes by: its size bin's card when
+ * exactly one bin holds W and L, else the base model. A size on a bin edge is left to the
+ * simulator: ngspice 39 takes the first bin that holds it, ngspice 45 (the wasm engine) the
+ * next one, so naming either would change one engine's results.
+ */
+export function modelFor(pdk: Pdk, type: DeviceType, w: number, l: number): string {
+  const d = pdk.devices[type];
+  const hits = d.bins.filter((b) => inBin(l, b.lmin, b.lmax) && inBin(w, b.wmin, b.wmax));
+  return hits.length === 1 ? hits[0].model : d.model;
 }
 
 /** The include file for a corner; unknown corners list the known ones. */

@@ -1,7 +1,7 @@
 import { readoutPath, somaPath, synapsePath } from '../characterize/index.js';
 import { CELLS, type Design } from '../design/index.js';
 import { drawInstance, type InstanceMismatch } from '../mismatch/index.js';
-import { codeBits, commonData, instanceParams, render } from '../netlist/index.js';
+import { codeBits, commonData, deviceData, deviceModel, instanceParams, render } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors.js';
 import { formatNumber, formatSi } from '../util/si.js';
@@ -202,13 +202,12 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
 export function pinData(design: Design, mm: InstanceMismatch, k: number, j: number, current: string, gate: string) {
   const dev = CELLS.soma.find((d) => d.name === 'mn_in')!;
   const s = design.sizes.soma[dev.group];
-  return { id: `_${k}_${j}`, node: `s${k}_${j}`, current, gate, model: design.pdk.devices[dev.type].model, w: formatSi(s.w), l: formatSi(s.l), m: dev.m, dvt: formatNumber(mm.mn_in.dvt), mu: formatNumber(mm.mn_in.mu) };
+  return { id: `_${k}_${j}`, node: `s${k}_${j}`, current, gate, model: deviceModel(design, dev.type, s.w, s.l), w: formatSi(s.w), l: formatSi(s.l), m: dev.m, dvt: formatNumber(mm.mn_in.dvt), mu: formatNumber(mm.mn_in.mu) };
 }
 
 function readoutData(design: Design, seed: number, j: number) {
   const m = drawInstance(design, seed, 'readout', readoutPath(j)).mn_read;
-  const s = design.sizes.readout.n;
-  return { model: design.pdk.devices.nfet.model, w: formatSi(s.w), l: formatSi(s.l), dvt: formatNumber(m.dvt), mu: formatNumber(m.mu) };
+  return { ...deviceData(design, 'readout'), dvt: formatNumber(m.dvt), mu: formatNumber(m.mu) };
 }
 
 /** argmax per sample. */

@@ -1,7 +1,7 @@
 import { countTransistors, readoutPath, somaPath, synapsePath } from '../characterize/index.js';
 import type { Design } from '../design/index.js';
 import { drawInstance } from '../mismatch/index.js';
-import { codeBits, commonData, instanceParams, render, type SimOptions } from '../netlist/index.js';
+import { codeBits, commonData, deviceData, instanceParams, render, type SimOptions } from '../netlist/index.js';
 import { ConfigError } from '../util/errors.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { formatNumber, formatSi } from '../util/si.js';
@@ -48,7 +48,6 @@ export function networkNetlist(
       return { i, j, devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(layer, i, j))) };
     }),
   }));
-  const rd = design.sizes.readout.n;
   const readouts = Array.from({ length: layers[last] }, (_, i) => {
     const m = drawInstance(design, seed, 'readout', readoutPath(i)).mn_read;
     return { i, dvt: formatNumber(m.dvt), mu: formatNumber(m.mu) };
@@ -62,7 +61,7 @@ export function networkNetlist(
     synapseLayers,
     readouts,
     lastLayer: last,
-    readoutDev: { model: design.pdk.devices.nfet.model, w: formatSi(rd.w), l: formatSi(rd.l) },
+    readoutDev: deviceData(design, 'readout'),
     analysis: opts.analysis ?? '',
   });
   return { text, counts };

@@ -24,7 +24,7 @@ describe('cell netlists', () => {
   it('every transistor carries its own mismatch parameters, in primitive form', () => {
     const syn = synapseTestbench(design, 1, { codes: [3] }).text;
     for (const l of mosInSubckt(syn, 'synapse')) {
-      expect(l).toMatch(/ (nmos|pmos)_3p3 /);
+      expect(l).toMatch(/ (nmos|pmos)_3p3(\.\d+)? /);
       expect(l).toMatch(/delvto=\{dvt_\w+\} mulu0=\{mu_\w+\}/);
     }
     expect(syn).not.toMatch(/^x\S*\s.*\b(nmos|pmos)_3p3\b/m);
@@ -53,7 +53,8 @@ describe('cell netlists', () => {
 
   it('sizes in the netlist come from the design', () => {
     const t = somaTestbench(resolveDesign({ soma: { p: { w: '4u', l: '1u' } } }), 1).text;
-    expect(t).toMatch(/^mp_diode vp vp vdd vdd pmos_3p3 w=4u l=1u /m);
-    expect(t).toMatch(/^mn_in in in vss vss nmos_3p3 w=2\.7u l=450n /m);
+    // Each line names the PDK's size bin for its W and L.
+    expect(t).toMatch(/^mp_diode vp vp vdd vdd pmos_3p3\.9 w=4u l=1u /m);
+    expect(t).toMatch(/^mn_in in in vss vss nmos_3p3\.8 w=2\.7u l=450n /m);
   });
 });

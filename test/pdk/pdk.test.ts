@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDesign } from '../../src/design/index.js';
-import { somaTestbench } from '../../src/netlist/index.js';
-import { listPdks, loadPdk, modelDirOnDisk } from '../../src/pdk/index.js';
+import { somaTestbench, synapseTestbench } from '../../src/netlist/index.js';
+import { listPdks, loadPdk, modelDirOnDisk, modelFor } from '../../src/pdk/index.js';
 import { createEngine, exportModels } from '../../src/spice/index.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { nativeTest, tempDir } from '../helpers.js';
@@ -18,6 +18,55 @@ describe('PDK descriptors', () => {
     expect(p.devices.nfet.minL).toBeCloseTo(0.28e-6, 12);
     expect(p.devices.nfet.avt).toBeCloseTo(5.05e-9, 15);
     expect(Object.keys(p.corners)).toEqual(['tt', 'ff', 'ss', 'fs', 'sf']);
+  });
+
+  it("gf180mcu's size bins are the model files' bins", async () => {
+    const pdk = loadPdk('gf180mcu');
+    const dir = tempDir();
+    await exportModels(pdk, dir);
+    // Every .model card of the 3.3 V devices (continuation lines joined), first occurrence per name.
+    const text = readFileSync(join(dir, 'sm141064.ngspice'), 'utf8').replace(/\n\+/g, ' ');
+    const cards = new Map<string, Record<string, number>>();
+    for (const m of text.matchAll(/^\.model\s+((?:n|p)mos_3p3\.\d+)\s.*$/gm)) {
+      if (cards.has(m[1])) continue;
+      const num = (k: string) => Number(new RegExp(`\\b${k}\\s*=\\s*([-+\\d.eE]+)`).exec(m[0])![1]);
+      cards.set(m[1], { lmin: num('lmin'), lmax: num('lmax'), wmin: num('wmin'), wmax: num('wmax') });
+    }
+    for (const type of ['nfet', 'pfet'] as const) {
+      const bins = pdk.devices[type].bins;
+      expect(bins.map((b) => b.model)).toEqual([...cards.keys()].filter((n) => n.startsWith(pdk.devices[type].model + '.')));
+      for (const b of bins) {
+        const c = cards.get(b.model)!;
+        for (const k of ['lmin', 'lmax', 'wmin', 'wmax'] as const) expect(Math.abs(b[k] - c[k]) / c[k]).toBeLessThan(1e-12);
+      }
+    }
+    expect(modelFor(pdk, 'pfet', 2.7e-6, 0.45e-6)).toBe('pmos_3p3.8');
+    // On a bin edge, or outside every bin, the simulator picks (the engines differ on edges).
+    expect(modelFor(pdk, 'nfet', 0.5e-6, 0.45e-6)).toBe('nmos_3p3');
+    expect(modelFor(pdk, 'nfet', 200e-6, 0.45e-6)).toBe('nmos_3p3');
+  });
+
+  it('naming the size bin gives the currents of ngspice\'s own bin search, on both engines', async () => {
+    // Default cells, and other bins; the generic netlist names the base model.
+    const designs = [resolveDesign({}), resolveDesign({ soma: { n: { w: '0.6u', l: '0.7u' }, p: { w: '12u', l: '1.5u' } }, synapse: { src: { w: '0.3u', l: '2u' } } })];
+    const generic = (t: string) => t.replace(/\b((?:n|p)mos_3p3)\.\d+\b/g, '$1');
+    const engines = [await createEngine('wasm', loadPdk('gf180mcu'), { cache: false, workers: 1 })];
+    if (itNative !== it.skip) engines.push(await createEngine('ngspice', loadPdk('gf180mcu'), { cache: false, workers: 1 }));
+    try {
+      for (const d of designs) {
+        // The synapse testbench holds every device kind: soma, synapse, output probe.
+        for (const text of [synapseTestbench(d, 3, { codes: [5, -3], sweep: { start: 5e-9, stop: 80e-9, step: 15e-9 } }).text]) {
+          expect(text).toMatch(/mos_3p3\.\d+ /);
+          expect(text).not.toMatch(/mos_3p3 /);
+          for (const e of engines) {
+            const [a, b] = await Promise.all([e.run({ netlist: text }), e.run({ netlist: generic(text) })]);
+            for (const name of a.names) expect(Array.from(a.vectors[name])).toEqual(Array.from(b.vectors[name]));
+          }
+        }
+      }
+    } finally {
+      for (const e of engines) await e.close();
+    }
   });
 
   it('a malformed descriptor names the file and the field', () => {
