@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Design } from '../design/index.js';
-import { somaBatchTestbench, synapseBatchTestbench, type PreSpec, type SomaSpec, type Sweep } from '../netlist/index.js';
+import { CELLS, type CellName } from '../design/index.js';
+import type { InstanceMismatch } from '../mismatch/index.js';
+import { somaBatchTestbench, synapseBatchTestbench, synapseStartNodes, type PreSpec, type SomaSpec, type Sweep, type SynapseStart } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -62,29 +64,59 @@ export function characterizationSweeps(design: Design): { soma: Sweep; synapse: 
   return { soma: sweepOf(c.soma_sweep), synapse: sweepOf(c.synapse_sweep) };
 }
 
-/** The netlist of a batch (deterministic: the same design and seed give the same text). */
-export function batchNetlist(design: Design, seed: number, b: Batch): string {
+const CODES = SYNAPSE_CONFIGS.map((cfg) => CONFIG_CODE[cfg]);
+const nominal = (cell: CellName): InstanceMismatch => Object.fromEntries(CELLS[cell].map((d) => [d.name, { dvt: 0, mu: 1 }]));
+
+/**
+ * How synapse batches start each bit configuration: a nominal synapse's internal node
+ * voltages per configuration and a nominal soma's, at the top of the synapse sweep. One small
+ * run per design (the same netlist for every die, so the simulation cache serves it after).
+ */
+export async function synapseStart(engine: Engine, design: Design): Promise<SynapseStart> {
+  const c = design.config.characterize;
+  const top = c.synapse_sweep.to;
+  const tb = synapseBatchTestbench(design, 0, [{ path: 'start/pre', mismatch: nominal('soma'), synapses: [{ path: 'start/synapse', mismatch: nominal('synapse') }] }], {
+    sweep: { start: top, stop: top * 1.5, step: top },
+    vout: c.synapse_vout,
+    codes: CODES,
+    saveAll: true,
+    title: 'codesign characterization: start point of the synapse batches (nominal devices, top of the sweep)',
+  });
+  const r = await engine.run({ netlist: tb.text, label: 'synapse-start', timeoutMs: c.timeout_s * 1000 });
+  return synapseStartNodes(r.vectors);
+}
+
+/** A batch's netlist and how its result rows map to sweep points (deterministic: same design, seed and start aid, same text). */
+function batchTestbench(design: Design, seed: number, b: Batch, start?: SynapseStart): { text: string; layout: { perConfig: number; point: number[] } } {
   const c = design.config.characterize;
   const last = design.config.layers.length - 1;
   if (b.kind === 'soma') {
     const specs: SomaSpec[] = b.somas.map(({ layer, i }) => ({ path: somaPath(layer, i), ...(layer === last ? { readout: { path: readoutPath(i) } } : {}) }));
-    return somaBatchTestbench(design, seed, specs, { sweep: sweepOf(c.soma_sweep), title: `codesign characterization ${b.id}: ${specs.length} soma(s)` }).text;
+    const text = somaBatchTestbench(design, seed, specs, { sweep: sweepOf(c.soma_sweep), title: `codesign characterization ${b.id}: ${specs.length} soma(s)` }).text;
+    return { text, layout: { perConfig: c.soma_sweep.points, point: [] } };
   }
   const pres: PreSpec[] = b.pres.map(({ i, posts }) => ({
     path: somaPath(b.layer, i),
     synapses: posts.map((j) => ({ path: synapsePath(b.layer, i, j) })),
   }));
   const n = pres.reduce((a, p) => a + p.synapses.length, 0);
-  return synapseBatchTestbench(design, seed, pres, {
+  const tb = synapseBatchTestbench(design, seed, pres, {
     sweep: sweepOf(c.synapse_sweep),
     vout: c.synapse_vout,
-    codes: SYNAPSE_CONFIGS.map((cfg) => CONFIG_CODE[cfg]),
+    codes: CODES,
+    start,
     title: `codesign characterization ${b.id}: ${n} synapse(s), each swept through one bit at a time for both signs`,
-  }).text;
+  });
+  return { text: tb.text, layout: tb.rows };
+}
+
+/** The netlist of a batch (deterministic: the same design, seed and start aid give the same text). */
+export function batchNetlist(design: Design, seed: number, b: Batch, start?: SynapseStart): string {
+  return batchTestbench(design, seed, b, start).text;
 }
 
 /** Measurement rows of a batch from its simulation results (vector order matches batchNetlist). */
-function batchRows(b: Batch, vectors: Record<string, Float64Array>, scale: string): MeasurementRow[] {
+function batchRows(b: Batch, vectors: Record<string, Float64Array>, scale: string, layout: { perConfig: number; point: number[] }): MeasurementRow[] {
   const rows: MeasurementRow[] = [];
   const x = vectors[scale];
   if (b.kind === 'soma') {
@@ -95,14 +127,17 @@ function batchRows(b: Batch, vectors: Record<string, Float64Array>, scale: strin
     return rows;
   }
   // The outer sweep steps through SYNAPSE_CONFIGS; each config is one inner sweep of the input.
-  const per = x.length / SYNAPSE_CONFIGS.length;
+  const per = layout.perConfig;
+  if (x.length !== per * SYNAPSE_CONFIGS.length) throw new Error(`batch ${b.id}: ${x.length} result rows, expected ${per * SYNAPSE_CONFIGS.length}`);
+  // Rows in sweep-point order within each configuration (the pinned start rows left out).
+  const order = layout.point.map((p, r) => [p, r]).filter(([p]) => p >= 0).sort((u, v) => u[0] - v[0]);
   let s = 0;
   b.pres.forEach(({ i, posts }, k) => {
     const h = vectors[`i(vprobe${k})`];
     for (const j of posts) {
       const y = vectors[`i(vout${s++})`];
       SYNAPSE_CONFIGS.forEach((cfg, c) => {
-        for (let p = 0; p < per; p++) rows.push({ device: synapsePath(b.layer, i, j), kind: 'synapse', layer: b.layer, pre: i, post: j, config: cfg, point: p, x_a: h[c * per + p], y_a: y[c * per + p] });
+        for (const [p, r] of order) rows.push({ device: synapsePath(b.layer, i, j), kind: 'synapse', layer: b.layer, pre: i, post: j, config: cfg, point: p, x_a: h[c * per + r], y_a: y[c * per + r] });
       });
     }
   });
@@ -117,6 +152,17 @@ export interface CharacterizeStats {
   skipped: number;
 }
 
+export interface CharacterizeOptions {
+  /** Called as each batch finishes (skipped: found complete on disk). */
+  onBatch?: (b: Batch, skipped: boolean) => void;
+  /**
+   * Start each bit configuration of a synapse batch pinned near a nominal synapse's state and
+   * step the input down from the top (default true; see synapse_dc.sp.hbs). Same measurement
+   * points either way; off is the plain nested sweep, kept for comparison.
+   */
+  startAid?: boolean;
+}
+
 /**
  * Measures every device of a die. Each finished batch is stored atomically under
  * `<dir>/batches/`, keyed by the hash of its netlist, so a killed run resumes where it
@@ -127,34 +173,50 @@ export async function characterizeDie(
   design: Design,
   seed: number,
   dir: string,
-  onBatch?: (b: Batch, skipped: boolean) => void,
+  opts: CharacterizeOptions = {},
 ): Promise<{ rows: MeasurementRow[]; stats: CharacterizeStats }> {
   const batches = planBatches(design);
   const stats: CharacterizeStats = { batches: batches.length, simulated: 0, skipped: 0 };
   const timeoutMs = design.config.characterize.timeout_s * 1000;
+  // The synapse batches' start point, solved while the soma batches run (they do not need it).
+  let start: Promise<SynapseStart | undefined> | undefined;
+  const startOf = () => (start ??= opts.startAid === false ? Promise.resolve(undefined) : synapseStart(engine, design));
   // Netlists are built only when a simulator slot is free, to bound memory on big dies.
   const results = await mapLimit(batches, engine.concurrency * 2, async (b) => {
-      const netlist = batchNetlist(design, seed, b);
-      const key = sha256(netlist);
-      const file = join(dir, 'batches', `${b.id}.json`);
-      if (existsSync(file)) {
-        try {
-          const stored = JSON.parse(await readFile(file, 'utf8')) as { netlist_sha256: string; rows: MeasurementRow[] };
-          if (stored.netlist_sha256 === key) {
-            stats.skipped++;
-            onBatch?.(b, true);
-            return stored.rows;
-          }
-        } catch {
-          // A damaged batch file is measured again.
+    const { text: netlist, layout } = batchTestbench(design, seed, b, b.kind === 'synapse' ? await startOf() : undefined);
+    const key = sha256(netlist);
+    const file = join(dir, 'batches', `${b.id}.json`);
+    if (existsSync(file)) {
+      try {
+        const stored = JSON.parse(await readFile(file, 'utf8')) as StoredBatch;
+        if (stored.netlist_sha256 === key) {
+          const rows = batchRows(b, columns(stored.vectors), stored.scale, layout);
+          stats.skipped++;
+          opts.onBatch?.(b, true);
+          return rows;
         }
+      } catch {
+        // A damaged batch file is measured again.
       }
-      const r = await engine.run({ netlist, label: b.id, timeoutMs });
-      const rows = batchRows(b, r.vectors, r.scale);
-      await writeFileAtomic(file, JSON.stringify({ id: b.id, netlist_sha256: key, engine: r.engine, rows }));
-      stats.simulated++;
-      onBatch?.(b, false);
-      return rows;
+    }
+    const r = await engine.run({ netlist, label: b.id, timeoutMs });
+    const rows = batchRows(b, r.vectors, r.scale, layout);
+    const stored: StoredBatch = { id: b.id, netlist_sha256: key, engine: r.engine, scale: r.scale, vectors: Object.fromEntries(Object.entries(r.vectors).map(([k, v]) => [k, Array.from(v)])) };
+    await writeFileAtomic(file, JSON.stringify(stored));
+    stats.simulated++;
+    opts.onBatch?.(b, false);
+    return rows;
   });
   return { rows: results.flat(), stats };
 }
+
+/** A finished batch on disk: the simulator's vectors, from which its rows are rebuilt. */
+interface StoredBatch {
+  id: string;
+  netlist_sha256: string;
+  engine: string;
+  scale: string;
+  vectors: Record<string, number[]>;
+}
+
+const columns = (v: Record<string, number[]>) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Float64Array.from(x)]));

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { characterizeDie, countTransistors, readMeasurements, writeMeasurements, type Batch, type CharacterizeStats, type MeasurementRow } from '../characterize/index.js';
+import { characterizeDie, countTransistors, readMeasurements, writeMeasurements, type Batch, type CharacterizeOptions, type CharacterizeStats, type MeasurementRow } from '../characterize/index.js';
 import type { Design } from '../design/index.js';
 import type { Engine } from '../spice/index.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -45,11 +45,12 @@ export async function characterizeAndFit(
   design: Design,
   out: string,
   onBatch?: (b: Batch, skipped: boolean) => void,
+  opts: Omit<CharacterizeOptions, 'onBatch'> = {},
 ): Promise<FitRunResult> {
   const t0 = Date.now();
   const seed = design.config.seed;
   await writeFileAtomic(join(resolve(out), 'design.json'), JSON.stringify(design.config, null, 2) + '\n');
-  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), onBatch);
+  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch });
   return fitAndWrite(rows, design, seed, `spice:${await engine.identity()}`, out, t0, design.config.layers, stats);
 }
 

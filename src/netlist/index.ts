@@ -8,6 +8,8 @@ export {
   type PreSpec,
   type SynapseSpec,
   type SynapseBatch,
+  type SynapseStart,
+  synapseStartNodes,
   somaTestbench,
   synapseTestbench,
   codeBits,

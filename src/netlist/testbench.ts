@@ -140,6 +140,49 @@ export interface SynapseBatch extends Testbench {
   pre: string[];
   /** Per presynaptic soma, per synapse: output (and, with lines, supply-line) vectors. */
   synapses: { out: string; src?: string; snk?: string }[][];
+  /** Rows of the results per swept configuration, and each row's point of the sweep (-1: a start aid's pinned row, not a measurement). */
+  rows: { perConfig: number; point: number[] };
+}
+
+/**
+ * Where a swept synapse batch starts each bit configuration (see synapse_dc.sp.hbs): a
+ * nominal synapse's internal node voltages per configuration and a nominal presynaptic soma's
+ * node voltages, both at the top of the sweep (from `synapseStartNodes` on a nominal run).
+ */
+export interface SynapseStart {
+  /** Internal node name in the synapse cell -> its voltage per configuration of `codes`, V. */
+  nodes: Record<string, number[]>;
+  /** Presynaptic soma node (name without the soma's index, as in the testbench) -> voltage, V. */
+  soma: Record<string, number>;
+}
+
+/** Conductance of the start aid's pins, S. */
+const PIN_GATE = 1e-3;
+
+/** Node names of presynaptic soma <id> in synapse_dc.sp.hbs (its cell pins and its probe's). */
+const PRE_NODES = ['in', 'vp', 'vn', 'pd', 'probe'];
+
+/** Points of a sweep, in order (the values ngspice's .dc steps through). */
+function sweepPoints(s: Sweep): number[] {
+  const n = Math.round((s.stop - s.start) / s.step) + 1;
+  return Array.from({ length: n }, (_, i) => s.start + i * s.step);
+}
+
+/**
+ * A start aid from a run of the batch testbench on one nominal presynaptic soma with one
+ * nominal synapse, swept over the same codes at the top sweep point only, all nodes saved.
+ */
+export function synapseStartNodes(vectors: Record<string, Float64Array>): SynapseStart {
+  const nodes: Record<string, number[]> = {};
+  const soma: Record<string, number> = {};
+  for (const [name, v] of Object.entries(vectors)) {
+    const internal = /^v\(xs0\.(\w+)\)$/.exec(name);
+    if (internal) nodes[internal[1]] = Array.from(v);
+    const pre = /^v\(([a-z]+)0\)$/.exec(name);
+    if (pre && PRE_NODES.includes(pre[1])) soma[pre[1]] = v[0];
+  }
+  if (Object.keys(nodes).length === 0 || PRE_NODES.some((n) => !(n in soma))) throw new ConfigError('synapse start aid: the nominal run lacks the synapse or soma node voltages');
+  return { nodes, soma };
 }
 
 /**
@@ -150,10 +193,24 @@ export function synapseBatchTestbench(
   design: Design,
   seed: number,
   pres: PreSpec[],
-  opts: { sweep: Sweep; vout: number; lines?: boolean; options?: SimOptions; title?: string; codes?: number[] },
+  opts: {
+    sweep: Sweep;
+    vout: number;
+    lines?: boolean;
+    options?: SimOptions;
+    title?: string;
+    codes?: number[];
+    /** Start each swept configuration pinned near a nominal synapse's state, and step the input down from the top (needs `codes`). */
+    start?: SynapseStart;
+    /** Save every node (no .save line): what `synapseStartNodes` reads. */
+    saveAll?: boolean;
+  },
 ): SynapseBatch {
   if (pres.length === 0) throw new ConfigError('a synapse testbench needs at least one presynaptic soma');
   checkSweep(opts.sweep, 'synapse sweep');
+  if (opts.start && !opts.codes) throw new ConfigError('a synapse start aid needs swept codes');
+  const points = sweepPoints(opts.sweep);
+  const pinNodes = opts.start ? Object.keys(opts.start.nodes) : [];
   let k = 0;
   const data = pres.map((p, id) => ({
     id,
@@ -166,8 +223,10 @@ export function synapseBatchTestbench(
         code: swept ? `swept (${opts.codes!.join(' ')})` : s.code,
         bits: swept ? SWEPT_BITS : codeBits(s.code!),
         ...instanceData(design, seed, 'synapse', s.path, s.mismatch),
+        pins: pinNodes,
       };
     }),
+    nodeset: opts.start ? PRE_NODES.map((n) => `v(${n}${id})=${formatNumber(opts.start!.soma[n], 9)}`).join(' ') : '',
   }));
   const vectors = data.map((p) => p.synapses.map((s) => (opts.lines ? { out: `i(vout${s.id})`, src: `i(vsrc${s.id})`, snk: `i(vsnk${s.id})` } : { out: `i(vout${s.id})` })));
   const preVectors = data.map((p) => `i(vprobe${p.id})`);
@@ -180,9 +239,27 @@ export function synapseBatchTestbench(
     vout: formatNumber(opts.vout),
     sweep: fmtSweep(opts.sweep),
     configs: opts.codes ? codeSweep(opts.codes, design.vdd) : false,
-    saves: [...preVectors, ...vectors.flat().flatMap((v) => Object.values(v))].join(' '),
+    start: opts.start ? startData(opts.start, points) : false,
+    saves: opts.saveAll ? '' : [...preVectors, ...vectors.flat().flatMap((v) => Object.values(v))].join(' '),
   });
-  return { text, pre: preVectors, synapses: vectors };
+  // With a start aid the rows of a configuration are: pinned at the top, then the points from the top down.
+  const rows = opts.start ? { perConfig: points.length + 1, point: [-1, ...points.map((_, i) => points.length - 1 - i)] } : { perConfig: points.length, point: points.map((_, i) => i) };
+  return { text, pre: preVectors, synapses: vectors, rows };
+}
+
+/** Template data of a start aid: the input current per v(k) (k = 0 pinned at the top), the pin's gate, the targets per configuration. */
+function startData(start: SynapseStart, points: number[]) {
+  const down = [...points].reverse();
+  const pwl = (values: number[]) => values.map((v, i) => `${i}, ${formatNumber(v, 9)}`).join(', ') + (values.length === 1 ? `, 1, ${formatNumber(values[0], 9)}` : '');
+  const pin = [PIN_GATE, 0, ...down.map(() => 0)];
+  return {
+    gate: formatNumber(PIN_GATE),
+    top: formatNumber(down[0]),
+    last: points.length,
+    current: pwl([down[0], ...down]),
+    pin: pwl(pin.slice(0, points.length + 1)),
+    targets: Object.entries(start.nodes).map(([node, perConfig]) => ({ node, value: perConfig.length === 1 ? formatNumber(perConfig[0], 9) : `pwl(v(cfg), ${pwl(perConfig)})` })),
+  };
 }
 
 export interface SynapseTestbenchOptions {
