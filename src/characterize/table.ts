@@ -35,24 +35,18 @@ export interface MeasurementRow {
 export const MEASUREMENT_COLUMNS = ['device', 'kind', 'layer', 'pre', 'post', 'config', 'point', 'x_a', 'y_a'] as const;
 export const SYNAPSE_CONFIGS = ['+4', '+2', '+1', '-4', '-2', '-1'] as const;
 
-/** Writes the table as CSV with danfo.js (full precision numbers). */
+/**
+ * Writes the table as CSV: numbers at full precision (JavaScript's shortest round-trip form),
+ * no quoting (no field holds a comma), an empty field for a soma's post.
+ */
 export async function writeMeasurements(path: string, rows: MeasurementRow[]): Promise<void> {
-  const dfd = await import('danfojs');
-  const cols: Record<string, (string | number)[]> = Object.fromEntries(MEASUREMENT_COLUMNS.map((c) => [c, [] as (string | number)[]]));
-  for (const r of rows) {
-    cols.device.push(r.device);
-    cols.kind.push(r.kind);
-    cols.layer.push(r.layer);
-    cols.pre.push(r.pre);
-    cols.post.push(r.post === null ? '' : r.post);
-    cols.config.push(r.config);
-    cols.point.push(r.point);
-    cols.x_a.push(r.x_a);
-    cols.y_a.push(r.y_a);
+  const lines = new Array<string>(rows.length + 1);
+  lines[0] = MEASUREMENT_COLUMNS.join(',');
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k];
+    lines[k + 1] = `${r.device},${r.kind},${r.layer},${r.pre},${r.post === null ? '' : r.post},${r.config},${r.point},${r.x_a},${r.y_a}`;
   }
-  const df = new dfd.DataFrame(cols, { columns: [...MEASUREMENT_COLUMNS] });
-  const csv = dfd.toCSV(df) as string;
-  await writeFileAtomic(path, csv.endsWith('\n') ? csv : csv + '\n');
+  await writeFileAtomic(path, lines.join('\n') + '\n');
 }
 
 /** Currents above this are not plausible for these cells: likely nA or uA given as numbers. */

@@ -8,19 +8,21 @@ import type { DieModels } from './models.js';
 
 export interface FitRunResult {
   models: DieModels;
-  summary: ReturnType<typeof summarizeModels> & { elapsed_s: number; source: string; transistors: number };
+  /** elapsed_s: the whole call; measure_s: simulating (or reading) the measurements; the rest is fitting and writing the files. */
+  summary: ReturnType<typeof summarizeModels> & { elapsed_s: number; measure_s: number; source: string; transistors: number };
   stats?: CharacterizeStats;
 }
 
 /** The run folder's files, written last-to-first so that models.json marks a complete run. */
-async function writeOutputs(out: string, rows: MeasurementRow[], models: DieModels, summary: FitRunResult['summary'], stats?: CharacterizeStats) {
+async function writeOutputs(out: string, rows: MeasurementRow[], models: DieModels, summary: FitRunResult['summary'], stats: CharacterizeStats | undefined, t0: number) {
   await writeMeasurements(join(out, 'characterization.csv'), rows);
+  summary.elapsed_s = (Date.now() - t0) / 1000;
   await writeFileAtomic(join(out, 'characterization.json'), JSON.stringify({ summary, stats }, null, 2) + '\n');
   await writeFileAtomic(join(out, 'models.json'), JSON.stringify(models) + '\n');
 }
 
 /** Fits the rows, summarizes, and writes the run folder's files. */
-async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number, source: string, out: string, t0: number, layers?: number[], stats?: CharacterizeStats): Promise<FitRunResult> {
+async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number, source: string, out: string, t0: number, measure_s: number, layers?: number[], stats?: CharacterizeStats): Promise<FitRunResult> {
   const { models, holdout } = buildModels(rows, {
     design_hash: design.hash,
     die_seed: seed,
@@ -31,8 +33,8 @@ async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number,
     source,
     layers,
   });
-  const summary = { ...summarizeModels(models, holdout), elapsed_s: (Date.now() - t0) / 1000, source, transistors: countTransistors(models.layers).transistors };
-  await writeOutputs(resolve(out), rows, models, summary, stats);
+  const summary = { ...summarizeModels(models, holdout), elapsed_s: 0, measure_s, source, transistors: countTransistors(models.layers).transistors };
+  await writeOutputs(resolve(out), rows, models, summary, stats, t0);
   return { models, summary, stats };
 }
 
@@ -51,12 +53,12 @@ export async function characterizeAndFit(
   const seed = design.config.seed;
   await writeFileAtomic(join(resolve(out), 'design.json'), JSON.stringify(design.config, null, 2) + '\n');
   const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch });
-  return fitAndWrite(rows, design, seed, `spice:${await engine.identity()}`, out, t0, design.config.layers, stats);
+  return fitAndWrite(rows, design, seed, `spice:${await engine.identity()}`, out, t0, (Date.now() - t0) / 1000, design.config.layers, stats);
 }
 
 /** Fits the models from a measurement table (a real chip's, or an earlier characterization). */
 export async function fitMeasurements(file: string, design: Design, out: string, seed = design.config.seed): Promise<FitRunResult> {
   const t0 = Date.now();
   const rows = await readMeasurements(file);
-  return fitAndWrite(rows, design, seed, `measurements:${resolve(file)}`, out, t0);
+  return fitAndWrite(rows, design, seed, `measurements:${resolve(file)}`, out, t0, (Date.now() - t0) / 1000);
 }

@@ -1,0 +1,77 @@
+/**
+ * One MNIST 196-50-10 die through the study stages without SPICE verification: characterize
+ * (every soma and synapse in native ngspice), fit, train with the baselines. Against the
+ * issue's reference (67 s: characterize 33.2 s + train 33.9 s, `codesign run` on an idle
+ * 2-core machine) and, measured in the same run, the plain characterization sweep (no start
+ * aid, 4,000-transistor batches) for the SPICE stage.
+ */
+import { rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PRESETS, resolveDesign } from '../../src/design/index.js';
+import { characterizeAndFit } from '../../src/fit/index.js';
+import { createEngine, ngspiceVersion } from '../../src/spice/index.js';
+import { trainRunFull } from '../../src/train/index.js';
+import { busyShare, progress, table, type BenchResult } from './types.js';
+
+const REFERENCE = { characterize: 33.2, train: 33.9, total: 67 };
+const TARGET_S = 25;
+const SEED = 2;
+
+export async function run(): Promise<BenchResult> {
+  const ngspice = await ngspiceVersion().catch(() => undefined);
+  if (!ngspice) return { text: 'codesign bench: die\nnative ngspice not found (apt-get install -y ngspice): nothing measured', json: { skipped: 'no native ngspice' }, exitCode: process.env.CI ? 1 : 0 };
+  const cores = availableParallelism();
+  const busy = await busyShare();
+  const load = loadavg()[0];
+  const design = resolveDesign({ ...PRESETS.mnist, seed: SEED });
+  const plainDesign = resolveDesign({ ...PRESETS.mnist, seed: SEED, characterize: { batch_transistors: 4000 } });
+  const rows: { variant: string; measure: number; fit: number; train?: number; total: number }[] = [];
+
+  const characterize = async (label: string, d: typeof design, startAid: boolean, train: boolean) => {
+    progress(`die: ${label} ...`);
+    const out = join(tmpdir(), `codesign-bench-die-${process.pid}-${startAid ? 'new' : 'plain'}`);
+    const engine = await createEngine('ngspice', d.pdk, { cache: false, workers: cores });
+    try {
+      const t0 = performance.now();
+      const r = await characterizeAndFit(engine, d, out, undefined, { startAid });
+      const tc = (performance.now() - t0) / 1000;
+      let trainS: number | undefined;
+      if (train) {
+        progress('die: train with baselines ...');
+        const t1 = performance.now();
+        await trainRunFull(out, { dataset: 'mnist' });
+        trainS = (performance.now() - t1) / 1000;
+      }
+      rows.push({ variant: label, measure: r.summary.measure_s, fit: tc - r.summary.measure_s, train: trainS, total: tc + (trainS ?? 0) });
+      return r.summary;
+    } finally {
+      await engine.close();
+      rmSync(out, { recursive: true, force: true });
+    }
+  };
+
+  const summary = await characterize('codesign (start aid, 2,000-transistor batches)', design, true, true);
+  await characterize('plain sweep, 4,000-transistor batches (reference)', plainDesign, false, false);
+  const now = rows[0];
+  const plain = rows[1];
+  const pass = now.total <= TARGET_S;
+  const f = (x: number | undefined) => (x === undefined ? '' : x.toFixed(1));
+  const text = [
+    'codesign bench: die',
+    `machine: ${cores} cores, ${cpus()[0]?.model ?? 'unknown'}, node ${process.version}; ${ngspice}; load average ${load.toFixed(1)} and ${(busy * 100).toFixed(0)} % of the cores busy at the start${busy > 0.2 ? ' (NOT idle: wall times are inflated)' : ''}`,
+    `die: MNIST ${design.config.layers.join('-')}, seed ${SEED}, native ngspice, ${cores} simulator processes, no simulation cache; held-out median relative error: soma ${(summary.holdout_median_rel_error.soma * 100).toFixed(2)} %, synapse ${(summary.holdout_median_rel_error.synapse * 100).toFixed(2)} %`,
+    '',
+    table(
+      ['stage (s)', 'characterize', 'fit + files', 'train + baselines', 'total'],
+      [
+        ...rows.map((r) => [r.variant, f(r.measure), f(r.fit), f(r.train), f(r.total)]),
+        ['issue #16 reference (idle machine, `codesign run`)', f(REFERENCE.characterize), '', f(REFERENCE.train), f(REFERENCE.total)],
+      ],
+    ),
+    '',
+    `characterize + fit: ${(plain.measure + plain.fit) > 0 ? ((plain.measure + plain.fit) / (now.measure + now.fit)).toFixed(2) : '-'}x the plain sweep measured here; whole die ${(REFERENCE.total / now.total).toFixed(2)}x the issue's reference`,
+    `target: characterize + fit + train with baselines <= ${TARGET_S} s: ${pass ? 'PASS' : 'FAIL'} (${now.total.toFixed(1)} s)`,
+  ].join('\n');
+  return { text, json: { seed: SEED, load_average: load, busy_share: busy, rows, reference: REFERENCE, target_s: TARGET_S, pass }, exitCode: 0 };
+}
