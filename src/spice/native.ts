@@ -88,7 +88,7 @@ export class NativeEngine implements Engine {
     this.sem = new Semaphore(this.concurrency);
     this.binary = opts.binary ?? process.env.NGSPICE ?? 'ngspice';
     this.timeoutMs = opts.timeoutMs ?? 300_000;
-    this.spinit = spinit(Math.max(1, Math.floor(availableParallelism() / this.concurrency)));
+    this.spinit = spinit(Math.max(1, Math.floor(opts.threads ?? availableParallelism() / this.concurrency)));
   }
 
   identity(): Promise<string> {

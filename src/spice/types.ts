@@ -40,6 +40,12 @@ export interface EngineOptions {
   timeoutMs?: number;
   /** Parallel runs (wasm: worker threads, native: processes); default: all cores. */
   workers?: number;
+  /**
+   * Native ngspice: OpenMP threads per process (default: the cores per parallel run of this
+   * engine). Several engines on one machine (a study's dies in parallel) should share the
+   * cores: each of two engines with one process would otherwise run two threads on 2 cores.
+   */
+  threads?: number;
   /** Where netlists of failed runs are saved. */
   failDir?: string;
 }

@@ -11,6 +11,8 @@ export interface JobContext {
   root: string;
   /** Parallel simulator runs this job may use (engine workers). */
   engineWorkers: number;
+  /** Native ngspice threads per run (the machine's cores over every simulator run of every job at once); default: the engine's own. */
+  engineThreads?: number;
 }
 
 export type JobHandler = (input: never, ctx: JobContext) => Promise<unknown>;
@@ -48,7 +50,7 @@ export interface FlowJobResult extends FlowRecord {
 export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<FlowJobResult> {
   const design = resolveDesign(input.design, `design of ${input.out}`);
   const dir = resolve(ctx.root, input.out);
-  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, failDir: join(dir, 'failed') });
+  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, threads: ctx.engineThreads, failDir: join(dir, 'failed') });
   try {
     const record = await runFlowRecord(engine, design, dir, {
       dataset: input.dataset,

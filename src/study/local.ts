@@ -66,7 +66,9 @@ export class LocalExecutor implements Executor {
     this.store = new ResultStore(opts.store);
     const cores = availableParallelism();
     this.workers = Math.max(1, Math.floor(opts.workers ?? cores));
-    this.ctx = { root: opts.root ?? dirname(this.store.dir), engineWorkers: Math.max(1, Math.floor(opts.engineWorkers ?? cores / this.workers)) };
+    const engineWorkers = Math.max(1, Math.floor(opts.engineWorkers ?? cores / this.workers));
+    // Every job's simulator processes share the cores: one OpenMP thread each when they fill them.
+    this.ctx = { root: opts.root ?? dirname(this.store.dir), engineWorkers, engineThreads: Math.max(1, Math.floor(cores / (this.workers * engineWorkers))) };
     this.timeoutMs = opts.jobTimeoutMs ?? 24 * 3600_000;
   }
 

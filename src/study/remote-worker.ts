@@ -90,7 +90,7 @@ export class StudyWorker {
       log(`${what} started${job.attemptsStarted > 1 || job.stalledCounter > 0 ? ` (again: it was started ${job.attemptsStarted - 1} time(s) before)` : ''}`);
       const root = await mkdtemp(join(tmpdir(), 'codesign-job-'));
       try {
-        const reply = await runOnPool(pool, job.id!, data, { root, engineWorkers }, timeoutMs);
+        const reply = await runOnPool(pool, job.id!, data, { root, engineWorkers, engineThreads: Math.max(1, Math.floor(availableParallelism() / (concurrency * engineWorkers))) }, timeoutMs);
         const outcome = JSON.parse(replacePath(JSON.stringify(reply.outcome), root, ROOT_TOKEN)) as JobOutcome;
         const packed = await packFolder(root, SCRATCH_DIRS);
         if (packed.count > 0) await redis.set(filesKey(job.id!), packed.data, 'EX', data.keep_s);

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { characterizationSweeps, countTransistors, planBatches, predictSomaGainSpread } from '../../src/characterize/index.js';
+import { characterizationSweeps, characterizeDie, countTransistors, planBatches, predictSomaGainSpread } from '../../src/characterize/index.js';
 import { resolveDesign, type Design } from '../../src/design/index.js';
 import { characterizeAndFit, median, synapseOut, type DieModels } from '../../src/fit/index.js';
 import { somaBatchTestbench, synapseTestbench } from '../../src/netlist/index.js';
@@ -103,6 +103,23 @@ describe('die characterization with mismatch on', () => {
   });
 });
 
+describe('synapse start aid', () => {
+  it('measures the same points as the plain sweep, within 1e-5 relative', async () => {
+    const design = resolveDesign({ layers: [3, 5, 2], seed: 3 });
+    const [aided, plain] = await Promise.all([characterizeDie(wasm, design, 3, tempDir()), characterizeDie(wasm, design, 3, tempDir(), { startAid: false })]);
+    const key = (r: { device: string; config: string; point: number }) => `${r.device} ${r.config} ${r.point}`;
+    const ref = new Map(plain.rows.map((r) => [key(r), r]));
+    expect(aided.rows.length).toBe(plain.rows.length);
+    let worst = 0;
+    for (const r of aided.rows) {
+      const p = ref.get(key(r))!;
+      expect(p).toBeDefined();
+      for (const c of ['x_a', 'y_a'] as const) if (Math.abs(p[c]) > 1e-10) worst = Math.max(worst, Math.abs(r[c] - p[c]) / Math.abs(p[c]));
+    }
+    expect(worst).toBeLessThan(1e-5);
+  });
+});
+
 describe('resume', () => {
   it('a killed characterization resumes: finished batches are skipped and the files are identical', async () => {
     const design = resolveDesign({ layers: [4, 6, 3], characterize: { batch_transistors: 150 } });
@@ -111,7 +128,8 @@ describe('resume', () => {
     const r1 = await characterizeAndFit(first, design, out);
     const batches = planBatches(design).length;
     expect(batches).toBeGreaterThan(4);
-    expect(first.runs).toBe(batches);
+    // One more run: the nominal synapse's start point the synapse batches are built from.
+    expect(first.runs).toBe(batches + 1);
     expect(r1.stats).toMatchObject({ batches, simulated: batches, skipped: 0 });
     const csv = readFileSync(join(out, 'characterization.csv'));
     const models = readFileSync(join(out, 'models.json'));
@@ -121,7 +139,7 @@ describe('resume', () => {
     for (const f of ['characterization.csv', 'models.json', 'characterization.json']) rmSync(join(out, f));
     const second = new CountingEngine(wasm);
     const r2 = await characterizeAndFit(second, design, out);
-    expect(second.runs).toBe(3);
+    expect(second.runs).toBe(3 + 1);
     expect(r2.stats).toMatchObject({ simulated: 3, skipped: batches - 3 });
     expect(readFileSync(join(out, 'characterization.csv')).equals(csv)).toBe(true);
     expect(readFileSync(join(out, 'models.json')).equals(models)).toBe(true);
