@@ -10,6 +10,7 @@ type BenchModule = { run(opts: { json: boolean }): Promise<BenchResult> };
 const BENCHMARKS: Record<string, { description: string; load: () => Promise<BenchModule> }> = {
   spice: { description: 'simulator start-up and throughput: wasm vs native ngspice, 1 worker vs all cores', load: () => import('./bench/spice.js') },
   die: { description: 'one MNIST die without SPICE verification: characterize, fit, train with baselines (native ngspice), against the issue #16 reference and the plain characterization sweep', load: () => import('./bench/die.js') },
+  layered: { description: 'layered SPICE verification of MNIST digits: reference solver vs the default, same digits in one run (s/digit, Newton iterations, class-current difference)', load: () => import('./bench/layered.js') },
   characterize: { description: 'devices/s characterizing the whole MNIST 196-50-10 die, wasm pool vs native', load: () => import('./bench/characterize.js') },
   distributed: { description: 'study throughput (dies/s) of a small Iris yield: local worker-thread pool vs 1 and 2 codesign worker processes through Redis', load: () => import('./bench/distributed.js') },
   transient: { description: 'full-mode transient: largest time step and tolerances vs settling, energy and window-end accuracy, against a 10x finer reference', load: () => import('./bench/transient.js') },

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -33,4 +34,21 @@ export async function busyShare(ms = 1000): Promise<number> {
   await sleep(ms);
   const [i1, t1] = sample();
   return t1 > t0 ? 1 - (i1 - i0) / (t1 - t0) : 0;
+}
+
+/**
+ * CPU seconds of this process and its finished children (native ngspice runs), from
+ * /proc/self/stat (clock ticks of 10 ms): load-independent where wall time is not. Node's own
+ * CPU time where /proc is missing.
+ */
+export function cpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the command name.
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  }
 }

@@ -138,7 +138,8 @@ export class NativeEngine implements Engine {
         });
       }
       const plot = parseRaw(buf);
-      return { scale: plot.names[0], names: plot.names, vectors: plot.vectors, points: plot.points, engine, cached: false, elapsedMs };
+      const iterations = /^Total iterations = (\d+)/m.exec(r.stdout);
+      return { scale: plot.names[0], names: plot.names, vectors: plot.vectors, points: plot.points, engine, cached: false, elapsedMs, ...(iterations ? { iterations: Number(iterations[1]) } : {}) };
     } finally {
       release();
       await rm(dir, { recursive: true, force: true });

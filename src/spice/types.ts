@@ -20,6 +20,8 @@ export interface SimResult {
   engine: string;
   cached: boolean;
   elapsedMs: number;
+  /** Newton iterations of the run, when the deck asked for statistics (`.option acct`) and the engine reports them (native). */
+  iterations?: number;
 }
 
 export type EngineName = 'wasm' | 'ngspice';

@@ -1,12 +1,13 @@
 import { readoutPath, somaPath, synapsePath } from '../characterize/index.js';
 import { CELLS, type Design } from '../design/index.js';
 import { drawInstance, type InstanceMismatch } from '../mismatch/index.js';
-import { codeBits, commonData, deviceData, deviceModel, instanceParams, render } from '../netlist/index.js';
+import { codeBits, commonData, deviceData, deviceModel, DEFAULT_OPTIONS, instanceParams, render, type SimOptions } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { mapLimit } from '../util/concurrency.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
+import { somaStart, startTable, synapseStart, type StartTable } from './start.js';
 
 /** A group of samples whose simulation failed (the other groups still finish). */
 export interface SampleFailure {
@@ -42,6 +43,8 @@ export interface SpiceOutputs {
   currents: Float64Array;
   /** Simulator runs it took. */
   runs: number;
+  /** Newton iterations of those runs, where the engine reports them (native ngspice; 0 otherwise). */
+  iterations?: number;
   /** Sample groups that did not finish (empty when all did). */
   failures: SampleFailure[];
   /** Layered with keepNodes: every network node's voltage per sample, V. */
@@ -81,6 +84,29 @@ export interface LayeredOptions {
    * netlists then save all their nodes, so use it on a few samples.
    */
   keepNodes?: boolean;
+  /**
+   * How each sample is started (with `predicted`), default "nodes": every soma node and every
+   * synapse's internal nodes are pinned to start voltages read off nominal cells (start.ts),
+   * the input layer's somas too, and ngspice may keep a transistor's last evaluation while its
+   * terminal voltages stay within the tolerances (device bypass). "reference": codesign 0.1.0's
+   * method, each soma input pinned to a replica of its input diode and no bypass; kept to
+   * compare against (npm run bench -- layered).
+   */
+  solver?: 'nodes' | 'reference';
+}
+
+/** Options of every layered netlist: the DC benches' tolerances, run statistics (Newton iterations), and device bypass unless the reference solver. */
+const layeredOptions = (solver: LayeredOptions['solver']): SimOptions => ({ ...DEFAULT_OPTIONS, stats: true, bypass: solver !== 'reference' });
+
+/** Conductance of the start pins, S. */
+const START_GATE = 1e-3;
+
+/** pwl(v(idx), ...) points of start voltages: 0.1 mV resolution is plenty for a start. */
+function startPoints(values: ArrayLike<number>): string {
+  const pts: string[] = [];
+  for (let k = 0; k < values.length; k++) pts.push(`${k}, ${values[k].toFixed(4)}`);
+  if (values.length === 1) pts.push(`1, ${values[0].toFixed(4)}`);
+  return pts.join(', ');
 }
 
 /** Names of the network netlist's nodes a layered netlist also has (not its sources or start aids). */
@@ -108,6 +134,10 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const L = layers.length - 1;
   const C = layers[L];
   let runs = 0;
+  let iterations = 0;
+  const options = layeredOptions(opts.solver);
+  const startNodes = opts.predicted !== undefined && opts.solver !== 'reference';
+  const table: StartTable | undefined = startNodes ? await startTable(engine, design, opts.timeoutMs) : undefined;
   const chunkOf = (k: number) => Math.max(1, Math.floor(chunkT / (5 + 11 * (k === 0 ? 0 : layers[k - 1]) + (k === L ? 1 : 0))));
   const chunksOf = (k: number) => {
     const out: number[][] = [];
@@ -132,28 +162,50 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
       const prevVp = vp, prevVn = vn;
       const col = (arr: Float64Array, width: number, i: number, offset: number) => Float64Array.from({ length: m }, (_, s) => arr[(offset + s) * width + i]);
       const pred = k > 0 ? opts.predicted?.[k] : undefined;
+      // Each soma's start current per sample in the group: the input layer's is known exactly.
+      const startCurrent = table ? (k === 0 ? (j: number) => col(inputs, n0, j, s0) : (j: number) => col(pred!, n, j, s0)) : undefined;
+      const pinned = !!pred || !!table;
       // Pinned netlists sweep two stages per sample; the released one (odd rows) is the result.
-      const row = (s: number) => (pred ? 2 * s + 1 : s);
+      const row = (s: number) => (pinned ? 2 * s + 1 : s);
       try {
         await mapLimit(chunksOf(k), engine.concurrency * 2, async (js) => {
           const text = render('tb/layer_dc.sp.hbs', {
-            ...commonData(design, seed, `codesign layered verification: layer ${k}, somas ${js[0]}..${js[js.length - 1]}, samples ${s0}..${s1 - 1}`),
+            ...commonData(design, seed, `codesign layered verification: layer ${k}, somas ${js[0]}..${js[js.length - 1]}, samples ${s0}..${s1 - 1}`, options),
             title2: `samples ${s0}..${s1 - 1}`,
             layer: k,
             targets: `${js[0]}..${js[js.length - 1]}`,
             lastSample: Math.max(1, m - 1),
             pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: pwlPoints(col(prevVp, fanIn, i, 0)), vn: pwlPoints(col(prevVn, fanIn, i, 0)) })),
             inputs: k === 0 ? js.map((i) => ({ i, current: pwlPoints(col(inputs, n0, i, s0)) })) : [],
-            pinned: !!pred,
+            pinned,
+            startAid: table ? { gate: formatNumber(START_GATE) } : false,
             somas: js.map((j) => {
               const mm = drawInstance(design, seed, 'soma', somaPath(k, j));
+              const start = startCurrent ? Array.from(startCurrent(j), (c) => somaStart(table!, c)) : undefined;
+              const node = `s${k}_${j}`;
               return {
                 j,
                 devices: instanceParams('soma', mm),
-                // Predicted input current per sample (0 when negative); pinned at stage 0, released at stage 1.
-                pin: pred ? pinData(design, mm, k, j, `pwl(v(idx), ${pwlPoints(col(pred, n, j, s0).map((v) => (v > 0 ? v : 0)))})`, 'pwl(v(stage), 0, 1e-3, 1, 0)') : false,
+                // Reference solver: predicted input current per sample (0 when negative) into a replica of the input diode; pinned at stage 0, released at stage 1.
+                pin: pred && !table ? pinData(design, mm, k, j, `pwl(v(idx), ${pwlPoints(col(pred, n, j, s0).map((v) => (v > 0 ? v : 0)))})`, 'pwl(v(stage), 0, 1e-3, 1, 0)') : false,
+                starts: start
+                  ? ([['in', node], ['vp', `${node}_vp`], ['vn', `${node}_vn`]] as const).map(([key, nd]) => ({ id: `_${nd}`, node: nd, target: startPoints(start.map((v) => v[key])) }))
+                  : [],
                 readout: k === L ? readoutData(design, seed, j) : false,
-                synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ layer: k - 1, i, j, bits: codeBits(codes[k - 1][i][j]), devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))) })),
+                synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => {
+                  const code = codes[k - 1][i][j];
+                  const name = `xw${k - 1}_${i}_${j}`;
+                  // Internal nodes from the nominal synapse of this code, at the presynaptic vp and this soma's start input voltage.
+                  const st = start ? Array.from({ length: m }, (_, s) => synapseStart(table!, code, prevVp[s * fanIn + i], start[s].in)) : undefined;
+                  return {
+                    layer: k - 1,
+                    i,
+                    j,
+                    bits: codeBits(code),
+                    devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))),
+                    starts: st ? Object.keys(st[0]).map((nd) => ({ id: `_${name}_${nd}`, node: `${name}.${nd}`, target: startPoints(st.map((v) => v[nd])) })) : [],
+                  };
+                }),
               };
             }),
             // keepNodes: no .save line, so ngspice writes every node.
@@ -161,6 +213,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
           });
           const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
           runs++;
+          iterations += r.iterations ?? 0;
           opts.onProgress?.(runs, total);
           if (opts.keepNodes)
             for (const name of r.names) {
@@ -192,7 +245,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
   // Chunks finish in whatever order the workers take; sorted names keep the map (and the .ic
   // lines a transient builds from it) byte-identical from run to run.
-  return { samples: N, classes: C, currents, runs, failures, ...(opts.keepNodes ? { nodes: new Map([...nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}) };
+  return { samples: N, classes: C, currents, runs, iterations, failures, ...(opts.keepNodes ? { nodes: new Map([...nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}) };
 }
 
 /**

@@ -37,6 +37,8 @@ export interface VerifyOptions {
   dcReference?: boolean;
   /** Start from the fitted models' operating point (default true): layered, every DC point (same result, far fewer Newton iterations); full, each transient instead of a supply ramp. */
   warmStart?: boolean;
+  /** Layered mode's start and solver settings (LayeredOptions.solver; default "nodes"). */
+  solver?: 'nodes' | 'reference';
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -101,7 +103,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   // Each soma layer's predicted input current (u + t): where both modes start (warmStart).
   const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
   const start = opts.warmStart === false ? undefined : predicted;
-  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });
+  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start, solver: opts.solver });
   else {
     // Layered's own sweep size: samplesPerRun sizes the transients here, and small DC sweeps cost a netlist each.
     const dcOpts = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, chunkTransistors: opts.chunkTransistors, predicted: start };
@@ -146,6 +148,8 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     agreement: agree / nDone,
     output_error: { median_abs: median(absErr), p90_abs: quantile(absErr, 0.9), max_abs: Math.max(...absErr), mean_signed: errors.reduce((a, b) => a + b, 0) / errors.length, note: 'model minus SPICE class current, relative to the sample\'s largest SPICE class current' },
     spice_runs: spice.runs,
+    /** Newton iterations of those runs (native ngspice reports them; 0 when none did). */
+    newton_iterations: 'iterations' in spice ? (spice.iterations ?? 0) : 0,
     /** Per sample (the first `samples_requested` of the test split): label, SPICE class (null: its run failed), model class. */
     per_sample: { label: Array.from(y), spice_class: Array.from(spiceClass, (c, s) => (Number.isNaN(spice.currents[s * C]) ? null : c)), model_class: Array.from(modelClass) },
     /** Class currents per sample, [sample][class], A (SPICE: null where its run failed). */

@@ -1,0 +1,94 @@
+/**
+ * Layered SPICE verification of MNIST digits, the reference solver against codesign's default,
+ * on the same die, codes and digits in one run (native ngspice, no simulation cache): seconds
+ * per digit, Newton iterations per digit, and the largest class-current difference between
+ * the two relative to the sample's largest class current (the issue's bound: 1e-5).
+ *
+ * The die: CODESIGN_BENCH_RUN (a trained MNIST run folder, e.g. runs/mnist-1; copied, never
+ * written), else one is characterized and trained here first (not timed). Digits: the first
+ * CODESIGN_BENCH_DIGITS (default 50) of the test split.
+ */
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PRESETS, resolveDesign } from '../../src/design/index.js';
+import { characterizeAndFit } from '../../src/fit/index.js';
+import { createEngine, ngspiceVersion } from '../../src/spice/index.js';
+import { trainRunFull } from '../../src/train/index.js';
+import { verifyRun } from '../../src/verify/index.js';
+import { busyShare, cpuSeconds, progress, table, type BenchResult } from './types.js';
+
+const TARGET_RATIO = 3;
+
+export async function run(): Promise<BenchResult> {
+  const ngspice = await ngspiceVersion().catch(() => undefined);
+  if (!ngspice) return { text: 'codesign bench: layered\nnative ngspice not found (apt-get install -y ngspice): nothing measured', json: { skipped: 'no native ngspice' }, exitCode: process.env.CI ? 1 : 0 };
+  const cores = availableParallelism();
+  const digits = Number(process.env.CODESIGN_BENCH_DIGITS ?? 50);
+  const work = mkdtempSync(join(tmpdir(), 'codesign-bench-layered-'));
+  try {
+    const given = process.env.CODESIGN_BENCH_RUN;
+    const base = join(work, 'die');
+    if (given) {
+      if (!existsSync(join(given, 'weights.json'))) throw new Error(`CODESIGN_BENCH_RUN=${given}: no weights.json (a trained MNIST run folder is needed)`);
+      cpSync(resolve(given), base, { recursive: true, filter: (src) => !src.includes('/batches') });
+    } else {
+      progress('layered: no CODESIGN_BENCH_RUN, so characterizing and training MNIST die 1 first (not timed) ...');
+      const design = resolveDesign({ ...PRESETS.mnist, seed: 1 });
+      const e = await createEngine('ngspice', design.pdk, { workers: cores });
+      try {
+        await characterizeAndFit(e, design, base);
+      } finally {
+        await e.close();
+      }
+      await trainRunFull(base, { dataset: 'mnist' });
+    }
+    const busy = await busyShare();
+    const load = loadavg()[0];
+    const results: Record<string, { seconds: number; cpu: number; iterations: number; runs: number; currents: (number[] | null)[]; accuracy: number }> = {};
+    for (const solver of ['reference', 'nodes'] as const) {
+      progress(`layered: ${digits} digits, ${solver} solver ...`);
+      const dir = join(work, solver);
+      cpSync(base, dir, { recursive: true });
+      const engine = await createEngine('ngspice', resolveDesign({ ...PRESETS.mnist }).pdk, { cache: false, workers: cores });
+      try {
+        const t0 = performance.now();
+        const c0 = cpuSeconds();
+        const r = await verifyRun(engine, dir, { mode: 'layered', samples: digits, solver });
+        results[solver] = {
+          seconds: (performance.now() - t0) / 1000,
+          cpu: cpuSeconds() - c0,
+          iterations: r.newton_iterations as number,
+          runs: r.spice_runs as number,
+          currents: (r.currents as { spice: (number[] | null)[] }).spice,
+          accuracy: (r.accuracy as { spice: number }).spice,
+        };
+      } finally {
+        await engine.close();
+      }
+    }
+    const ref = results.reference, now = results.nodes;
+    let worst = 0;
+    ref.currents.forEach((row, s) => {
+      const other = now.currents[s];
+      if (!row || !other) return;
+      const scale = Math.max(...row.map(Math.abs));
+      row.forEach((c, k) => (worst = Math.max(worst, Math.abs(other[k] - c) / scale)));
+    });
+    const ratio = ref.seconds / now.seconds;
+    const f = (r: typeof ref) => [(r.seconds / digits).toFixed(3), (r.cpu / digits).toFixed(3), (r.iterations / digits).toFixed(0), String(r.runs), (r.accuracy * 100).toFixed(1)];
+    const text = [
+      'codesign bench: layered',
+      `machine: ${cores} cores, ${cpus()[0]?.model ?? 'unknown'}, node ${process.version}; ${ngspice}; load average ${load.toFixed(1)} and ${(busy * 100).toFixed(0)} % of the cores busy at the start${busy > 0.2 ? ' (NOT idle: wall times are inflated)' : ''}`,
+      `die: ${given ?? 'MNIST die 1, characterized and trained here'}; the first ${digits} test digits, ${cores} simulator processes, no simulation cache`,
+      '',
+      table(['solver', 's/digit', 'CPU s/digit', 'Newton iterations/digit', 'runs', 'SPICE accuracy %'], [['reference (codesign 0.1.0 settings)', ...f(ref)], ['default (start nodes, device bypass)', ...f(now)]]),
+      '',
+      `speed: ${ratio.toFixed(2)}x per digit in wall time, ${(ref.cpu / now.cpu).toFixed(2)}x in CPU time (node + ngspice), ${(ref.iterations / Math.max(1, now.iterations)).toFixed(2)}x fewer Newton iterations; largest class-current difference ${worst.toExponential(2)} of the sample's largest class current (bound 1e-5: ${worst <= 1e-5 ? 'met' : 'NOT met'})`,
+      `target: >= ${TARGET_RATIO}x per digit: ${ratio >= TARGET_RATIO ? 'PASS' : 'FAIL'}`,
+    ].join('\n');
+    return { text, json: { digits, load_average: load, busy_share: busy, reference: { ...ref, currents: undefined }, default: { ...now, currents: undefined }, ratio, max_class_current_difference: worst }, exitCode: 0 };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Where layered verification starts each sample: the voltage of every soma and synapse node,
+ * read off a table of nominal cells (one small SPICE run per design, netlists/tb/start_table).
+ * A layered netlist pins every node to these voltages before it solves the circuit alone from
+ * there (layer_dc.sp.hbs); how close they are decides the Newton iterations, never the result.
+ *
+ * Soma nodes follow the soma's input current (the fitted models predict it); a synapse's
+ * internal nodes follow its code, its presynaptic soma's gate voltage vp (known: the previous
+ * layer's result) and its output node, the postsynaptic soma's input (its start voltage).
+ */
+import type { Design } from '../design/index.js';
+import { codeBits, commonData, render } from '../netlist/index.js';
+import type { Engine } from '../spice/index.js';
+import { formatNumber } from '../util/si.js';
+
+/** Nominal operating points: soma nodes over an input-current grid, synapse nodes over (presynaptic current, output voltage). */
+export interface StartTable {
+  /** Presynaptic (soma input) current grid, A, ascending from 0. */
+  current: number[];
+  /** Output voltage grid of the synapses, V, ascending. */
+  out: number[];
+  /** Nominal soma node voltages at each current: input node and the two gate voltages. */
+  soma: { in: number[]; vp: number[]; vn: number[] };
+  /** Per weight code: internal node name -> voltage, row-major [current][out]. */
+  synapse: Map<number, Record<string, Float64Array>>;
+}
+
+/**
+ * Where a soma predicted off starts: its input node near ground, where the inhibitory synapses'
+ * sinks hold it (measured 5..130 mV on MNIST die 1; 30 mV took the fewest iterations of 10, 30
+ * and 60 mV).
+ */
+const OFF_INPUT_V = 0.03;
+
+const CODES = Array.from({ length: 15 }, (_, k) => k - 7);
+
+/**
+ * The table's grids: currents 0 and 0.1 % .. 3x the input scale (24 log-spaced: a synapse's
+ * floating nodes swing by a volt within the first nA of its presynaptic current), outputs
+ * 0 .. vdd/2 in 10 mV steps.
+ */
+function grids(design: Design) {
+  const lo = 1e-3 * design.config.input_scale, hi = 3 * design.config.input_scale;
+  const current = [0, ...Array.from({ length: 24 }, (_, k) => lo * (hi / lo) ** (k / 23))];
+  const step = 0.01;
+  const n = Math.floor(design.vdd / 2 / step);
+  return { current, out: { start: 0, stop: n * step, step, values: Array.from({ length: n + 1 }, (_, k) => k * step) } };
+}
+
+/** Runs the nominal cells once (the netlist is the same for every die of a design, so the simulation cache serves it after). */
+export async function startTable(engine: Engine, design: Design, timeoutMs?: number): Promise<StartTable> {
+  const g = grids(design);
+  const text = render('tb/start_table.sp.hbs', {
+    ...commonData(design, 0, 'codesign layered verification: start table (nominal soma and synapses)'),
+    lastH: g.current.length - 1,
+    codes: CODES.join(' '),
+    current: g.current.map((c, k) => `${k}, ${formatNumber(c, 9)}`).join(', '),
+    out: { start: formatNumber(g.out.start), stop: formatNumber(g.out.stop), step: formatNumber(g.out.step) },
+    synapses: CODES.map((code, id) => ({ id, code, bits: codeBits(code) })),
+  });
+  const r = await engine.run({ netlist: text, label: 'layered-start-table', timeoutMs });
+  const nH = g.current.length, nO = g.out.values.length;
+  if (r.points !== nH * nO) throw new Error(`layered start table: ${r.points} points, expected ${nH * nO}`);
+  // Rows: outer sweep over the output voltage, inner over the current; stored [current][out].
+  const table = (name: string) => {
+    const v = r.vectors[name];
+    const t = new Float64Array(nH * nO);
+    for (let o = 0; o < nO; o++) for (let h = 0; h < nH; h++) t[h * nO + o] = v[o * nH + h];
+    return t;
+  };
+  const first = (name: string) => Array.from({ length: nH }, (_, h) => r.vectors[name][h]);
+  const synapse = new Map<number, Record<string, Float64Array>>();
+  CODES.forEach((code, id) => {
+    const nodes: Record<string, Float64Array> = {};
+    for (const name of r.names) {
+      const m = new RegExp(`^v\\(xw${id}\\.(\\w+)\\)$`).exec(name);
+      if (m) nodes[m[1]] = table(name);
+    }
+    synapse.set(code, nodes);
+  });
+  return { current: g.current, out: g.out.values, soma: { in: first('v(in)'), vp: first('v(vp)'), vn: first('v(vn)') }, synapse };
+}
+
+/** Linear interpolation on an ascending grid, clamped at its ends; returns the cell and weight. */
+function locate(grid: ArrayLike<number>, x: number): [number, number] {
+  const n = grid.length;
+  if (x <= grid[0]) return [0, 0];
+  if (x >= grid[n - 1]) return [n - 2, 1];
+  let lo = 0, hi = n - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (grid[mid] <= x) lo = mid;
+    else hi = mid;
+  }
+  return [lo, (x - grid[lo]) / (grid[lo + 1] - grid[lo])];
+}
+
+const lerp = (a: number, b: number, w: number) => a + (b - a) * w;
+
+/** A soma's start voltages (input node, vp, vn) at its predicted input current; off (<= 0): input near ground, gates at zero current. */
+export function somaStart(t: StartTable, current: number): { in: number; vp: number; vn: number } {
+  if (!(current > 0)) return { in: OFF_INPUT_V, vp: t.soma.vp[0], vn: t.soma.vn[0] };
+  const [k, w] = locate(t.current, current);
+  return { in: lerp(t.soma.in[k], t.soma.in[k + 1], w), vp: lerp(t.soma.vp[k], t.soma.vp[k + 1], w), vn: lerp(t.soma.vn[k], t.soma.vn[k + 1], w) };
+}
+
+/**
+ * A synapse's internal node start voltages for its code, its presynaptic soma's simulated vp
+ * (mapped to a current through the nominal soma's vp, which falls as the current rises) and
+ * its output node's start voltage.
+ */
+export function synapseStart(t: StartTable, code: number, vp: number, out: number): Record<string, number> {
+  const nodes = t.synapse.get(code)!;
+  // vp falls with the current: search the reversed axis.
+  const vpAxis = t.soma.vp;
+  const n = vpAxis.length;
+  const [kr, wr] = locate(Array.from({ length: n }, (_, i) => vpAxis[n - 1 - i]), vp);
+  const k = n - 2 - kr, wh = 1 - wr; // cell [k, k+1] in current order, weight toward k+1
+  const [o, wo] = locate(t.out, out);
+  const nO = t.out.length;
+  const out2: Record<string, number> = {};
+  for (const [name, tab] of Object.entries(nodes)) {
+    const at = (h: number) => lerp(tab[h * nO + o], tab[h * nO + o + 1], wo);
+    out2[name] = lerp(at(k), at(k + 1), wh);
+  }
+  return out2;
+}
