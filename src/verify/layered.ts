@@ -85,18 +85,28 @@ export interface LayeredOptions {
    */
   keepNodes?: boolean;
   /**
-   * How each sample is started (with `predicted`), default "nodes": every soma node and every
-   * synapse's internal nodes are pinned to start voltages read off nominal cells (start.ts),
-   * the input layer's somas too, and ngspice may keep a transistor's last evaluation while its
-   * terminal voltages stay within the tolerances (device bypass). "reference": codesign 0.1.0's
-   * method, each soma input pinned to a replica of its input diode and no bypass; kept to
-   * compare against (npm run bench -- layered).
+   * How each sample starts (with `predicted`). "nodes": every soma node and every synapse's
+   * internal nodes pinned to start voltages read off nominal cells (start.ts; one small SPICE
+   * run per design), the input layer's somas too. "diode": each soma input pinned to a replica
+   * of its input diode fed the predicted current (codesign 0.1.0's method). Default: "nodes"
+   * for networks of 1,000 synapses or more (MNIST hidden neuron: 841 instead of 2,060 Newton
+   * iterations for 50 digits), "diode" below, where the nominal-cells run costs more than it saves.
    */
-  solver?: 'nodes' | 'reference';
+  start?: 'nodes' | 'diode';
+  /**
+   * Device bypass (default true): ngspice keeps a transistor's last evaluation while its
+   * terminal voltages stay within the tolerances (MNIST layered gate voltages within 3e-12 V
+   * of a run without it, about 15 % less CPU). start "diode" without bypass is the method of
+   * codesign 0.1.0, kept to compare against (npm run bench -- layered).
+   */
+  bypass?: boolean;
 }
 
-/** Options of every layered netlist: the DC benches' tolerances, run statistics (Newton iterations), and device bypass unless the reference solver. */
-const layeredOptions = (solver: LayeredOptions['solver']): SimOptions => ({ ...DEFAULT_OPTIONS, stats: true, bypass: solver !== 'reference' });
+/** Options of every layered netlist: the DC benches' tolerances, run statistics (Newton iterations), device bypass. */
+const layeredOptions = (bypass: boolean): SimOptions => ({ ...DEFAULT_OPTIONS, stats: true, bypass });
+
+/** Networks with fewer synapses start from the replica diodes by default (see LayeredOptions.start). */
+const NODE_START_MIN_SYNAPSES = 1000;
 
 /** Conductance of the start pins, S. */
 const START_GATE = 1e-3;
@@ -135,8 +145,9 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const C = layers[L];
   let runs = 0;
   let iterations = 0;
-  const options = layeredOptions(opts.solver);
-  const startNodes = opts.predicted !== undefined && opts.solver !== 'reference';
+  const options = layeredOptions(opts.bypass ?? true);
+  const synapseCount = layers.slice(0, -1).reduce((a, n, k) => a + n * layers[k + 1], 0);
+  const startNodes = opts.predicted !== undefined && (opts.start ?? (synapseCount >= NODE_START_MIN_SYNAPSES ? 'nodes' : 'diode')) === 'nodes';
   const table: StartTable | undefined = startNodes ? await startTable(engine, design, opts.timeoutMs) : undefined;
   const chunkOf = (k: number) => Math.max(1, Math.floor(chunkT / (5 + 11 * (k === 0 ? 0 : layers[k - 1]) + (k === L ? 1 : 0))));
   const chunksOf = (k: number) => {
@@ -186,7 +197,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
               return {
                 j,
                 devices: instanceParams('soma', mm),
-                // Reference solver: predicted input current per sample (0 when negative) into a replica of the input diode; pinned at stage 0, released at stage 1.
+                // Diode start: predicted input current per sample (0 when negative) into a replica of the input diode; pinned at stage 0, released at stage 1.
                 pin: pred && !table ? pinData(design, mm, k, j, `pwl(v(idx), ${pwlPoints(col(pred, n, j, s0).map((v) => (v > 0 ? v : 0)))})`, 'pwl(v(stage), 0, 1e-3, 1, 0)') : false,
                 starts: start
                   ? ([['in', node], ['vp', `${node}_vp`], ['vn', `${node}_vn`]] as const).map(([key, nd]) => ({ id: `_${nd}`, node: nd, target: startPoints(start.map((v) => v[key])) }))

@@ -37,8 +37,9 @@ export interface VerifyOptions {
   dcReference?: boolean;
   /** Start from the fitted models' operating point (default true): layered, every DC point (same result, far fewer Newton iterations); full, each transient instead of a supply ramp. */
   warmStart?: boolean;
-  /** Layered mode's start and solver settings (LayeredOptions.solver; default "nodes"). */
-  solver?: 'nodes' | 'reference';
+  /** Layered mode: how each sample starts and device bypass (LayeredOptions.start, .bypass; defaults there). */
+  layeredStart?: 'nodes' | 'diode';
+  bypass?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -103,7 +104,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   // Each soma layer's predicted input current (u + t): where both modes start (warmStart).
   const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
   const start = opts.warmStart === false ? undefined : predicted;
-  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start, solver: opts.solver });
+  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start, start: opts.layeredStart, bypass: opts.bypass });
   else {
     // Layered's own sweep size: samplesPerRun sizes the transients here, and small DC sweeps cost a netlist each.
     const dcOpts = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, chunkTransistors: opts.chunkTransistors, predicted: start };

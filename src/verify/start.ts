@@ -35,19 +35,26 @@ const OFF_INPUT_V = 0.03;
 const CODES = Array.from({ length: 15 }, (_, k) => k - 7);
 
 /**
- * The table's grids: currents 0 and 0.1 % .. 3x the input scale (24 log-spaced: a synapse's
+ * The table's grids: currents 0 and 0.1 % .. 3x the input scale (16 log-spaced: a synapse's
  * floating nodes swing by a volt within the first nA of its presynaptic current), outputs
- * 0 .. vdd/2 in 10 mV steps.
+ * 0 .. vdd/2 in 50 mV steps. Measured on an MNIST hidden neuron: 841 Newton iterations for 50
+ * digits with this grid, 840 with 24 currents and 20 mV steps, 846 with 12 and 100 mV.
  */
 function grids(design: Design) {
   const lo = 1e-3 * design.config.input_scale, hi = 3 * design.config.input_scale;
-  const current = [0, ...Array.from({ length: 24 }, (_, k) => lo * (hi / lo) ** (k / 23))];
-  const step = 0.01;
+  const current = [0, ...Array.from({ length: 16 }, (_, k) => lo * (hi / lo) ** (k / 15))];
+  const step = 0.05;
   const n = Math.floor(design.vdd / 2 / step);
   return { current, out: { start: 0, stop: n * step, step, values: Array.from({ length: n + 1 }, (_, k) => k * step) } };
 }
 
-/** Runs the nominal cells once (the netlist is the same for every die of a design, so the simulation cache serves it after). */
+/** Tables already solved in this process, by engine identity and netlist. */
+const solved = new Map<string, Promise<StartTable>>();
+
+/**
+ * The nominal cells' table for a design: solved once per engine and process (the netlist is
+ * the same for every die of a design, so the simulation cache serves other processes).
+ */
 export async function startTable(engine: Engine, design: Design, timeoutMs?: number): Promise<StartTable> {
   const g = grids(design);
   const text = render('tb/start_table.sp.hbs', {
@@ -58,6 +65,17 @@ export async function startTable(engine: Engine, design: Design, timeoutMs?: num
     out: { start: formatNumber(g.out.start), stop: formatNumber(g.out.stop), step: formatNumber(g.out.step) },
     synapses: CODES.map((code, id) => ({ id, code, bits: codeBits(code) })),
   });
+  const key = `${await engine.identity()}\n${text}`;
+  let table = solved.get(key);
+  if (!table) {
+    table = solveTable(engine, text, g, timeoutMs);
+    solved.set(key, table);
+    table.catch(() => solved.delete(key));
+  }
+  return table;
+}
+
+async function solveTable(engine: Engine, text: string, g: ReturnType<typeof grids>, timeoutMs?: number): Promise<StartTable> {
   const r = await engine.run({ netlist: text, label: 'layered-start-table', timeoutMs });
   const nH = g.current.length, nO = g.out.values.length;
   if (r.points !== nH * nO) throw new Error(`layered start table: ${r.points} points, expected ${nH * nO}`);

@@ -42,11 +42,15 @@ describe('starting each DC point from a predicted operating point', () => {
     const predicted = L.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 12 * n }, () => (s.uniform() - 0.33) * 100e-9)));
     const engine = new WasmEngine({ workers: 2 });
     try {
-      const plain = await verifyLayered(engine, design, 2, codes, inputs, {});
-      // keepNodes (every node saved, for a full transient's start state) changes no result either.
-      const pinned = await verifyLayered(engine, design, 2, codes, inputs, { predicted, keepNodes: true });
+      const plain = await verifyLayered(engine, design, 2, codes, inputs, { bypass: false });
       const top = Math.max(...plain.currents);
       expect(top).toBeGreaterThan(10e-9);
+      // Both ways to start (replica diodes; every node pinned to nominal cells' voltages), device bypass on.
+      const nodeStart = await verifyLayered(engine, design, 2, codes, inputs, { predicted, start: 'nodes', keepNodes: true });
+      for (let i = 0; i < plain.currents.length; i++) expect(Math.abs(nodeStart.currents[i] - plain.currents[i])).toBeLessThan(1e-5 * top);
+      expect([...nodeStart.nodes!.keys()]).toEqual([...(await verifyLayered(engine, design, 2, codes, inputs, { predicted, keepNodes: true })).nodes!.keys()]);
+      // keepNodes (every node saved, for a full transient's start state) changes no result either.
+      const pinned = await verifyLayered(engine, design, 2, codes, inputs, { predicted, start: 'diode', keepNodes: true });
       for (let i = 0; i < plain.currents.length; i++) expect(Math.abs(pinned.currents[i] - plain.currents[i])).toBeLessThan(1e-5 * top);
       // Every node of the network netlist but the sources' and bit gates': 3 per soma, 5 per synapse, 1 per readout.
       const nodes = pinned.nodes!;
