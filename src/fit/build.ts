@@ -34,8 +34,10 @@ function median(xs: number[]): number {
 
 /** Median relative error of a device over its held-out points whose output is above 10 % of its largest. */
 function holdoutError(x: number[], y: number[], predict: (u: number) => number): number {
-  const ymax = Math.max(...y.map(Math.abs));
-  const errs = x.flatMap((u, i) => (Math.abs(y[i]) > 0.1 * ymax ? [Math.abs(predict(u) - y[i]) / Math.abs(y[i])] : []));
+  let ymax = 0;
+  for (const v of y) ymax = Math.max(ymax, Math.abs(v));
+  const errs: number[] = [];
+  for (let i = 0; i < x.length; i++) if (Math.abs(y[i]) > 0.1 * ymax) errs.push(Math.abs(predict(x[i]) - y[i]) / Math.abs(y[i]));
   return median(errs);
 }
 
