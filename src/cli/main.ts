@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'demo',
-      'simulate the soma and synapse cells of one die and print their transfer (what npm start runs)',
+      'simulate the soma and synapse cells of one die and print their transfer',
       (y) =>
         y
           .options(designOptions)
