@@ -1,6 +1,4 @@
-import { QUEUE, StudyWorker } from '../study/index.js';
-import { ConfigError } from '../util/errors.js';
-import { GENERATOR_VERSION } from '../util/version.js';
+import { ConfigError, GENERATOR_VERSION, QUEUE, StudyWorker } from '../index.js';
 
 export const workerOptions = {
   redis: { type: 'string', demandOption: true, describe: 'Redis server of the study queue: redis://host[:port][/db]' },

@@ -7,6 +7,7 @@ import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
 import { defaultTrainOptions, trainWithBaselines, type BaselinesResult } from './baselines.js';
+import { checkRunDesign, fileHash } from './provenance.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
 export interface TrainRunOptions {
@@ -61,6 +62,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const t0 = performance.now();
   const dir = resolve(run);
   const { models, hash, path } = readModels(dir);
+  checkRunDesign(dir, models, path);
   const L = models.layers;
   const name = o.dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
   let data: Dataset = loadDataset(name, { idxDir: o.mnistIdx });
@@ -101,6 +103,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     input_scale: models.input_scale,
     options,
   };
+  const weightsText = JSON.stringify(weights) + '\n';
   const training: TrainingFile = {
     format: TRAINING_FORMAT,
     dataset: data.name,
@@ -110,6 +113,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     seed,
     engine: ENGINE,
     models_hash: hash,
+    weights_hash: fileHash(weightsText),
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,
@@ -123,6 +127,6 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     },
   };
   await writeFileAtomic(join(dir, 'training.json'), JSON.stringify(training, null, 2) + '\n');
-  await writeFileAtomic(join(dir, 'weights.json'), JSON.stringify(weights) + '\n');
+  await writeFileAtomic(join(dir, 'weights.json'), weightsText);
   return { dir, training, weights, result };
 }
