@@ -9,9 +9,21 @@ import { trainCommand, trainOptions } from './train-command.js';
 import { sweepCommand, sweepOptions, yieldCommand, yieldOptions } from './study-commands.js';
 import { workerCommand, workerOptions } from './worker-command.js';
 
+/** A command line yargs rejects; thrown from its fail handler so that no command runs. */
+class UsageError extends CodesignError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** yargs' messages, with a rejected choice named by the option the user typed: `--dataset: "cifar" is not one of "iris", "mnist"`. */
+function usageMessage(msg: string): string {
+  const choices = [...msg.matchAll(/Argument: (\S+), Given: (.*), Choices: (.*)$/gm)];
+  return choices.length ? choices.map(([, arg, given, allowed]) => `--${arg}: ${given} is not one of ${allowed}`).join('\n') : msg;
+}
+
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let usageError: string | undefined;
   const cli = yargs(argv)
     .scriptName('codesign')
     .version(GENERATOR_VERSION)
@@ -140,18 +152,18 @@ export async function main(argv: string[]): Promise<number> {
     )
     .fail((msg, err) => {
       if (err) throw err;
-      usageError = msg;
+      throw new UsageError(usageMessage(msg));
     })
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100));
   try {
     await cli.parseAsync();
-    if (usageError) {
-      process.stderr.write(`codesign: ${usageError}\n(codesign --help for usage)\n`);
-      return ExitCode.usage;
-    }
     return 0;
   } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`codesign: ${e.message}\n(codesign --help for usage)\n`);
+      return e.exitCode;
+    }
     if (e instanceof CodesignError) {
       process.stderr.write(`codesign: ${e.message}\n`);
       return e.exitCode;
