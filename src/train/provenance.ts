@@ -61,6 +61,17 @@ export function dieOf(design: Design, modelsHash?: string): DieIdentity {
   return { design_hash: design.hash, die_seed: design.config.seed, ...(modelsHash ? { models_hash: modelsHash } : {}) };
 }
 
+/** A JSON file and the SHA-256 of its bytes; missing (`missing` is the message) or broken: a ConfigError naming it. */
+export function readHashedJson(path: string, missing: string): { raw: unknown; sha256: string } {
+  if (!existsSync(path)) throw new ConfigError(missing);
+  const bytes = readFileSync(path);
+  try {
+    return { raw: JSON.parse(bytes.toString('utf8')), sha256: fileHash(bytes) };
+  } catch (e) {
+    throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
 const short = (hash: string) => hash.slice(0, 12);
 
 export function describeDie(d: DieIdentity): string {
@@ -111,14 +122,7 @@ export interface RunWeights {
 export function readRunWeights(dir: string, die: DieIdentity, explicit?: string): RunWeights {
   const run = resolve(dir);
   const path = resolve(explicit ?? join(run, 'weights.json'));
-  if (!existsSync(path)) throw new ConfigError(explicit ? `--weights: ${path} not found` : `${path} not found: run codesign train --run ${run} first`);
-  const bytes = readFileSync(path);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(bytes.toString('utf8'));
-  } catch (e) {
-    throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
+  const { raw, sha256 } = readHashedJson(path, explicit ? `--weights: ${path} not found` : `${path} not found: run codesign train --run ${run} first`);
   const here = die;
   const record = trainedFor(raw);
   const sameDie = !!record && record.design_hash === here.design_hash && record.die_seed === here.die_seed;
@@ -131,7 +135,7 @@ export function readRunWeights(dir: string, die: DieIdentity, explicit?: string)
   }
   const rel = relative(run, path);
   const file = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-  const source = { file, sha256: fileHash(bytes), trained_for: record, cross_die: !sameModels };
+  const source = { file, sha256, trained_for: record, cross_die: !sameModels };
   const note = sameModels ? undefined : `weights ${path} ${record ? `were trained for ${describeDie(record)}` : 'record no die they were trained for'}; deployed on ${describeDie(here)} as asked (--weights)`;
   return { raw, path, source, note };
 }

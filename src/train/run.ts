@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataset, withBiasInput, type Dataset } from '../data/index.js';
 import { modelsSchema, type DieModels } from '../fit/models.js';
@@ -7,7 +5,7 @@ import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
 import { defaultTrainOptions, trainWithBaselines, type BaselinesResult } from './baselines.js';
-import { checkRunDesign, fileHash } from './provenance.js';
+import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
 export interface TrainRunOptions {
@@ -32,15 +30,8 @@ export interface TrainRunResult {
 /** models.json of a run folder, validated, and the SHA-256 of its bytes. */
 export function readModels(dir: string): { models: DieModels; hash: string; path: string } {
   const path = join(dir, 'models.json');
-  if (!existsSync(path)) throw new ConfigError(`models.json not found in ${dir} (codesign characterize --out ${dir}, or codesign fit, writes it)`);
-  const bytes = readFileSync(path);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(bytes.toString('utf8'));
-  } catch (e) {
-    throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  return { models: parseOrThrow(modelsSchema, raw, path), hash: createHash('sha256').update(bytes).digest('hex'), path };
+  const { raw, sha256 } = readHashedJson(path, `models.json not found in ${dir} (codesign characterize --out ${dir}, or codesign fit, writes it)`);
+  return { models: parseOrThrow(modelsSchema, raw, path), hash: sha256, path };
 }
 
 function positiveInt(v: number | undefined, name: string): number | undefined {
