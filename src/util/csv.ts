@@ -3,11 +3,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from './paths.js';
 
-/**
+/*
  * CSV text through danfo.js, loaded from the bundle `npm run build` makes
  * (dist/vendor/danfo.cjs, scripts/bundle-danfo.ts), so that danfojs and its dependencies are
  * no dependencies of the installed package. Numbers keep full precision; null is an empty cell.
  */
+
 export type CsvCell = string | number | boolean | null;
 
 interface Danfo {

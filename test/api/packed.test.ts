@@ -1,3 +1,7 @@
+/*
+ * The package as a user gets it: packed, installed from the npm registry into an empty project,
+ * used through its public entry point by examples/iris-flow.ts (type-checked, then run).
+ */
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
