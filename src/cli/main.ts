@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CodesignError, ExitCode } from '../util/errors.js';
-import { GENERATOR_VERSION } from '../util/version.js';
+import { CodesignError, ExitCode, GENERATOR_VERSION } from '../index.js';
 import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
 import { reportCommand, reportOptions } from './report-command.js';
@@ -10,9 +9,21 @@ import { trainCommand, trainOptions } from './train-command.js';
 import { sweepCommand, sweepOptions, yieldCommand, yieldOptions } from './study-commands.js';
 import { workerCommand, workerOptions } from './worker-command.js';
 
+/** A command line yargs rejects; thrown from its fail handler so that no command runs. */
+class UsageError extends CodesignError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** yargs' messages, with a rejected choice named by the option the user typed: `--dataset: "cifar" is not one of "iris", "mnist"`. */
+function usageMessage(msg: string): string {
+  const choices = [...msg.matchAll(/Argument: (\S+), Given: (.*), Choices: (.*)$/gm)];
+  return choices.length ? choices.map(([, arg, given, allowed]) => `--${arg}: ${given} is not one of ${allowed}`).join('\n') : msg;
+}
+
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let usageError: string | undefined;
   const cli = yargs(argv)
     .scriptName('codesign')
     .version(GENERATOR_VERSION)
@@ -26,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
         y
           .positional('cell', { choices: ['soma', 'synapse', 'network'] as const, demandOption: true })
           .option('run', { type: 'string', describe: 'network: the run folder (design.json, weights.json)' })
+          .option('weights', { type: 'string', describe: 'network: deploy this weights file on the run\'s die instead of its weights.json, whatever die it was trained for (recorded in weights.inc)' })
           .options(designOptions)
           .option('instances', { type: 'number', describe: 'soma instances driven by the one sweep', default: 1 })
           .option('codes', { type: 'number', array: true, describe: 'synapse weight codes, one synapse each (default -7..7)' })
@@ -89,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .option('run', { type: 'string', demandOption: true, describe: 'run folder (design.json, models.json, weights.json)' })
+          .option('weights', { type: 'string', describe: 'deploy this weights file on the run\'s die instead of its weights.json, whatever die or models it was trained for (cross-die; recorded in verify.json)' })
           .option('mode', { choices: ['layered', 'full'] as const, default: 'layered' as const, describe: 'layered: each layer in DC, all test samples; full: the whole network in one transient' })
           .option('samples', { type: 'number', describe: 'test samples (default: all in layered mode, 20 in full mode)' })
           .option('period', { type: 'number', describe: 'full mode: time each sample is presented, s (default 20e-6)' })
@@ -139,18 +152,18 @@ export async function main(argv: string[]): Promise<number> {
     )
     .fail((msg, err) => {
       if (err) throw err;
-      usageError = msg;
+      throw new UsageError(usageMessage(msg));
     })
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100));
   try {
     await cli.parseAsync();
-    if (usageError) {
-      process.stderr.write(`codesign: ${usageError}\n(codesign --help for usage)\n`);
-      return ExitCode.usage;
-    }
     return 0;
   } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`codesign: ${e.message}\n(codesign --help for usage)\n`);
+      return e.exitCode;
+    }
     if (e instanceof CodesignError) {
       process.stderr.write(`codesign: ${e.message}\n`);
       return e.exitCode;

@@ -1,12 +1,25 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeReport } from '../report/index.js';
-import type { DatasetName } from '../data/index.js';
-import type { EngineName } from '../spice/index.js';
-import { LocalExecutor, parseSets, RedisExecutor, runSweep, runYield, type AccuracySource, type Executor, type ExecutorProgress, type FlowVerify, type StudyOptions, type SweepFile, type YieldFile } from '../study/index.js';
-import { ConfigError } from '../util/errors.js';
-import { GENERATOR_VERSION } from '../util/version.js';
-import { formatSi } from '../util/si.js';
+import {
+  ConfigError,
+  formatSi,
+  GENERATOR_VERSION,
+  LocalExecutor,
+  parseSets,
+  RedisExecutor,
+  runSweep,
+  runYield,
+  writeReport,
+  type AccuracySource,
+  type DatasetName,
+  type EngineName,
+  type Executor,
+  type ExecutorProgress,
+  type FlowVerify,
+  type StudyOptions,
+  type SweepFile,
+  type YieldFile,
+} from '../index.js';
 import { table } from './commands.js';
 import { designFromArgs, designOptions, type DesignArgs } from './design-args.js';
 import { Progress } from './progress.js';

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { DATASETS } from '../data/index.js';
-import { trainRunFull, type TrainingFile } from '../train/index.js';
+import { DATASETS, trainRunFull, type TrainingFile } from '../index.js';
 import { table } from './commands.js';
 
 export interface TrainArgs {

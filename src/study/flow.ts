@@ -40,6 +40,8 @@ export interface FlowRecord {
   elapsed_s: number;
   stages_s: Record<string, number>;
   engine: string;
+  /** What these numbers were computed from: the die, the SHA-256 of its models.json and of the weights.json trained on them (verify.json and verify-full.json record the same). */
+  provenance: { design_hash: string; die_seed: number; models_hash: string; weights_hash: string | null };
 }
 
 /** summary.json: the headline numbers of one die through the whole flow, SPICE-verified. */
@@ -138,6 +140,7 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
     elapsed_s: (Date.now() - t0) / 1000,
     stages_s: stages,
     engine: await engine.identity(),
+    provenance: { design_hash: design.hash, die_seed: design.config.seed, models_hash: training.models_hash, weights_hash: training.weights_hash ?? null },
   };
   await writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;

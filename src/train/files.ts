@@ -61,6 +61,8 @@ export const trainingSchema = z.object({
   seed: z.number().int(),
   engine: z.string(),
   models_hash: z.string(),
+  /** SHA-256 of the weights.json bytes this training wrote. */
+  weights_hash: z.string().optional(),
   options: optionsSchema,
   curves: z.object({ ideal_float: z.array(epochLog), ideal_quantized: z.array(epochLog), aware: z.array(epochLog) }),
   baselines: z.array(baselineRow),

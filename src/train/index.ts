@@ -7,3 +7,4 @@ export { defaultTrainOptions, trainWithBaselines, type BaselineName, type Baseli
 export { NOMINAL, syntheticModels, type SyntheticDie } from './synthetic.js';
 export { ENGINE, weightsSchema, trainingSchema, WEIGHTS_FORMAT, TRAINING_FORMAT, type WeightsFile, type TrainingFile } from './files.js';
 export { readModels, trainRun, trainRunFull, type TrainRunOptions, type TrainRunResult } from './run.js';
+export { checkModelsForDesign, checkRunDesign, describeDie, dieOf, fileHash, provenanceOf, readRunWeights, type DieIdentity, type Provenance, type RunWeights, type TrainedFor, type WeightsSource } from './provenance.js';

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataset, withBiasInput, type Dataset } from '../data/index.js';
 import { modelsSchema, type DieModels } from '../fit/models.js';
@@ -7,6 +5,7 @@ import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
 import { defaultTrainOptions, trainWithBaselines, type BaselinesResult } from './baselines.js';
+import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
 export interface TrainRunOptions {
@@ -31,15 +30,8 @@ export interface TrainRunResult {
 /** models.json of a run folder, validated, and the SHA-256 of its bytes. */
 export function readModels(dir: string): { models: DieModels; hash: string; path: string } {
   const path = join(dir, 'models.json');
-  if (!existsSync(path)) throw new ConfigError(`models.json not found in ${dir} (codesign characterize --out ${dir}, or codesign fit, writes it)`);
-  const bytes = readFileSync(path);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(bytes.toString('utf8'));
-  } catch (e) {
-    throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  return { models: parseOrThrow(modelsSchema, raw, path), hash: createHash('sha256').update(bytes).digest('hex'), path };
+  const { raw, sha256 } = readHashedJson(path, `models.json not found in ${dir} (codesign characterize --out ${dir}, or codesign fit, writes it)`);
+  return { models: parseOrThrow(modelsSchema, raw, path), hash: sha256, path };
 }
 
 function positiveInt(v: number | undefined, name: string): number | undefined {
@@ -61,6 +53,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const t0 = performance.now();
   const dir = resolve(run);
   const { models, hash, path } = readModels(dir);
+  checkRunDesign(dir, models, path);
   const L = models.layers;
   const name = o.dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
   let data: Dataset = loadDataset(name, { idxDir: o.mnistIdx });
@@ -101,6 +94,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     input_scale: models.input_scale,
     options,
   };
+  const weightsText = JSON.stringify(weights) + '\n';
   const training: TrainingFile = {
     format: TRAINING_FORMAT,
     dataset: data.name,
@@ -110,6 +104,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     seed,
     engine: ENGINE,
     models_hash: hash,
+    weights_hash: fileHash(weightsText),
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,
@@ -123,6 +118,6 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     },
   };
   await writeFileAtomic(join(dir, 'training.json'), JSON.stringify(training, null, 2) + '\n');
-  await writeFileAtomic(join(dir, 'weights.json'), JSON.stringify(weights) + '\n');
+  await writeFileAtomic(join(dir, 'weights.json'), weightsText);
   return { dir, training, weights, result };
 }

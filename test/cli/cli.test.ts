@@ -67,6 +67,10 @@ describe('codesign CLI', () => {
     it('non-numeric size', async () => expectCleanError(await runCli(['netlist', 'soma', '--l', 'p=wide']), 3, /--l p=wide: "wide" is not a number/));
     it('unknown device group', async () => expectCleanError(await runCli(['netlist', 'soma', '--w', 'q=1u']), 3, /unknown soma device group "q"/));
     it('unknown command', async () => expectCleanError(await runCli(['frobnicate']), 2, /Unknown argument|frobnicate/i));
+    it('a value outside an option\'s choices names the option typed; nothing runs', async () => {
+      expectCleanError(await runCli(['run', '--dataset', 'cifar', '--out', join(dir, 'cifar')]), 2, /^codesign: --dataset: "cifar" is not one of "iris", "mnist"$/m);
+      expect(existsSync(join(dir, 'cifar'))).toBe(false);
+    });
     it('non-positive transient step', async () => expectCleanError(await runCli(['verify', '--run', join(dir, 'nope'), '--mode', 'full', '--max-step', '0']), 3, /--max-step: expected a positive time in seconds, got 0/));
     it('missing netlist file', async () => expectCleanError(await runCli(['simulate', join(dir, 'nope.cir')]), 3, /netlist not found: .*nope\.cir/));
 

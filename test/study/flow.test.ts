@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { resolveDesign } from '../../src/design/index.js';
 import { WasmEngine } from '../../src/spice/index.js';
 import { runFlow } from '../../src/study/index.js';
+import { fileHash } from '../../src/train/index.js';
 import { verifyRun } from '../../src/verify/index.js';
 import { tempDir } from '../helpers.js';
 
@@ -22,6 +23,11 @@ describe('codesign run on Iris, end to end through SPICE', () => {
       const stored = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
       for (const k of ['dataset', 'network', 'die_seed', 'accuracy', 'agreement', 'energy_per_inference_j', 'ops_per_joule', 'settling_time_s', 'power_w', 'transistors', 'elapsed_s']) expect(stored).toHaveProperty(k);
       for (const k of ['ideal_float', 'ideal_quantized', 'naive', 'aware', 'spice']) expect(typeof stored.accuracy[k]).toBe('number');
+      // Every result records what it was made from: this die, its models.json, the weights trained on them.
+      const hashOf = (f: string) => fileHash(readFileSync(join(out, f)));
+      expect(stored.provenance).toEqual({ design_hash: s.design_hash, die_seed: 1, models_hash: hashOf('models.json'), weights_hash: hashOf('weights.json') });
+      for (const f of ['verify.json', 'verify-full.json'])
+        expect(JSON.parse(readFileSync(join(out, f), 'utf8')).provenance).toMatchObject({ die_seed: 1, models_hash: hashOf('models.json'), weights: { file: 'weights.json', sha256: hashOf('weights.json'), cross_die: false } });
       // Layered (DC, per layer) and full (whole network, one transient) modes decide alike on the same 10 samples.
       const layered = JSON.parse(readFileSync(join(out, 'verify.json'), 'utf8')).per_sample.spice_class.slice(0, 10);
       const full = JSON.parse(readFileSync(join(out, 'verify-full.json'), 'utf8')).per_sample.spice_class;
