@@ -1,7 +1,10 @@
 import type { Dataset } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
+import { availableParallelism } from 'node:os';
+import { spawnModuleWorker } from '../util/worker.js';
 import { deviceNet, nominalNet } from './device.js';
-import { evaluate, initialWeights, train, type TrainOptions, type TrainResult } from './train.js';
+import { evaluate, initialWeights, trainOn, type TrainOptions, type TrainResult } from './train.js';
+import { kernelModule } from './wasm.js';
 
 /**
  * Training settings that worked on each dataset ("iris..." or else MNIST), tuned on the
@@ -39,18 +42,82 @@ export interface BaselinesResult {
   aware: TrainResult;
 }
 
+/** One of the three trainings of a die: which devices, quantized or not, from the shared start. */
+interface TrainingTask {
+  devices: 'nominal' | 'die';
+  options: TrainOptions;
+}
+
+/**
+ * Runs independent trainings, on up to `threads` worker threads (each training on one thread,
+ * taken in the order given), or one after another in this thread. Each training is a pure
+ * function of its inputs, so the results do not depend on which thread ran what, or when.
+ */
+async function runTrainings(models: DieModels, data: Dataset, tasks: TrainingTask[], threads: number): Promise<TrainResult[]> {
+  const module = await kernelModule();
+  const splits = { train: data.train, val: data.val };
+  if (threads <= 1 || tasks.length <= 1) {
+    const nets = { nominal: nominalNet(models), die: deviceNet(models) };
+    return tasks.map((t) => trainOn(module, nets[t.devices], splits, t.options));
+  }
+  const workers = Array.from({ length: Math.min(threads, tasks.length) }, () => spawnModuleWorker(import.meta.url, 'worker'));
+  const results: TrainResult[] = new Array(tasks.length);
+  let next = 0;
+  try {
+    await Promise.all(
+      workers.map(async (w) => {
+        w.postMessage({ init: { module, models, data: splits } });
+        while (next < tasks.length) {
+          const id = next++;
+          results[id] = await new Promise<TrainResult>((resolve, reject) => {
+            const onMessage = (m: { id: number; result?: TrainResult; error?: string }) => {
+              w.off('error', reject);
+              if (m.error !== undefined) reject(new Error(`training on a worker thread failed: ${m.error}`));
+              else resolve(m.result!);
+            };
+            w.once('message', onMessage);
+            w.once('error', reject);
+            w.postMessage({ task: { id, ...tasks[id] } });
+          });
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return results;
+}
+
+/**
+ * Every core when the trainings are big enough to pay for starting threads (about 0.1 s
+ * each); one thread for small ones (Iris: 90 samples x 80 weights).
+ */
+function defaultThreads(models: DieModels, data: Dataset): number {
+  const weights = models.synapses.reduce((s, w) => s + w.rows * w.cols, 0);
+  return data.train.n * weights >= 1e6 ? availableParallelism() : 1;
+}
+
 /**
  * The four networks every report shows, trained from the same initial weights and sample
  * order (one seed): the ideal float network and the ideal quantized one (nominal devices),
  * the ideal codes deployed on this die ("naive"), and codes trained on this die's models
- * ("aware"). Accuracy on the test split for each.
+ * ("aware"). Accuracy on the test split for each. The three trainings run on up to `threads`
+ * worker threads (default: every core for big trainings, see defaultThreads); the die's (with the synapses' log term, about twice
+ * the work of a nominal one) goes first, so two threads finish together.
  */
-export function trainWithBaselines(models: DieModels, data: Dataset, opts: Omit<TrainOptions, 'quantized' | 'init'>): BaselinesResult {
+export async function trainWithBaselines(models: DieModels, data: Dataset, opts: Omit<TrainOptions, 'quantized' | 'init'>, threads = defaultThreads(models, data)): Promise<BaselinesResult> {
   const nominal = nominalNet(models), die = deviceNet(models);
   const init = initialWeights(nominal, opts.seed);
-  const float = train(nominal, data, { ...opts, init, quantized: false });
-  const ideal = train(nominal, data, { ...opts, init, quantized: true });
-  const aware = train(die, data, { ...opts, init, quantized: true });
+  const [aware, ideal, float] = await runTrainings(
+    models,
+    data,
+    [
+      { devices: 'die', options: { ...opts, init, quantized: true } },
+      { devices: 'nominal', options: { ...opts, init, quantized: true } },
+      { devices: 'nominal', options: { ...opts, init, quantized: false } },
+    ],
+    threads,
+  );
   const row = (name: BaselineName, devices: 'nominal' | 'die', weights: BaselineRow['weights'], r: TrainResult, quantized: boolean): BaselineRow => {
     const net = devices === 'die' ? die : nominal;
     const test = evaluate(net, r.weights, quantized, data.test, opts.logitScale);

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CODE_MAX } from './codes.js';
 
 /** The compute engine of the trainer (chosen by measurement: `npm run bench -- train`). */
-export const ENGINE = 'js-float64';
+export const ENGINE = 'wasm-simd-f32';
 
 export const WEIGHTS_FORMAT = 'codesign-weights/1';
 export const TRAINING_FORMAT = 'codesign-training/1';

@@ -19,6 +19,8 @@ export interface TrainRunOptions {
   patience?: number;
   batch?: number;
   lr?: number;
+  /** Worker threads for the three trainings (default: every core; 1 trains in this thread). */
+  threads?: number;
 }
 
 export interface TrainRunResult {
@@ -81,7 +83,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     weightDecay: d.weightDecay ?? 0,
   };
   const seed = o.seed ?? 1;
-  const result = trainWithBaselines(models, data, { ...options, seed });
+  const result = await trainWithBaselines(models, data, { ...options, seed }, o.threads);
   const elapsed = (performance.now() - t0) / 1000;
   const samples = (result.float.epochs_run + result.ideal.epochs_run + result.aware.epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
