@@ -40,6 +40,8 @@ export interface FlowRecord {
   elapsed_s: number;
   stages_s: Record<string, number>;
   engine: string;
+  /** From training.json: aware below naive on the validation split, currents beyond the characterized range. */
+  warnings: string[];
 }
 
 /** summary.json: the headline numbers of one die through the whole flow, SPICE-verified. */
@@ -138,6 +140,7 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
     elapsed_s: (Date.now() - t0) / 1000,
     stages_s: stages,
     engine: await engine.identity(),
+    warnings: training.warnings,
   };
   await writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;

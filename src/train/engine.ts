@@ -54,6 +54,8 @@ interface Layer {
   /** The postsynaptic somas' a and t, float32 (ReLU somas run in wasm). */
   a: number;
   t: number;
+  /** Largest soma input current u the range penalty allows, per soma (float32 [J]). */
+  umax: number;
 }
 
 /** Softmax cross-entropy of a batch; fills dOut [n x C] with dL/d(output current). */
@@ -114,7 +116,7 @@ export class Engine {
         sAp: alloc(n), sAn: alloc(n), sBp: hasB ? alloc(n) : 0, sBn: hasB ? alloc(n) : 0,
         H: alloc(maxRows * K), U: alloc(maxRows * Jp), dU: alloc(maxRows * Jp), G: l > 0 ? alloc(maxRows * K) : 0,
         codes: alloc(Math.ceil((I * J) / 4)), tab: quantized ? alloc(I * J * (hasB ? 32 : 16)) : 0, tstride: (hasB ? 32 : 16) * 4,
-        a: alloc(J), t: alloc(J),
+        a: alloc(J), t: alloc(J), umax: alloc(J),
       };
     });
     const C0 = L[L.length - 1], outPtr = alloc(maxRows * C0), doutPtr = alloc(maxRows * C0);
@@ -171,6 +173,15 @@ export class Engine {
         f[o] = s * ((mag & 4 ? g[b] : 0) + (mag & 2 ? g[b + 1] : 0) + (mag & 1 ? g[b + 2] : 0));
         if (hasB) f[o + 16] = s * ((mag & 4 ? gd[b] : 0) + (mag & 2 ? gd[b + 1] : 0) + (mag & 1 ? gd[b + 2] : 0));
       }
+  }
+
+  /** Range penalty: lambda * sum over somas of max(0, u - umax)^2, averaged over the batch. */
+  private penalty = 0;
+
+  /** Sets the range penalty's weight and each layer's largest allowed soma input (units of input_scale). */
+  setRangePenalty(lambda: number, umax: ArrayLike<number>[]): void {
+    this.penalty = lambda;
+    this.layers.forEach((ly, l) => this.f32.set(umax[l], ly.umax >> 2));
   }
 
   /** Sets the shadow weights (code units, [I x J] per layer), resets Adam, rewrites every effective weight. */
@@ -271,9 +282,9 @@ export class Engine {
    * next layer's log term, h and h ln h from H). D, H: [n x DK] at those byte offsets.
    */
   private somaBackward(ly: Layer, n: number, D: number, DK: number, H: number, hasB: boolean): void {
-    const { J, Jp, soma } = ly;
-    if (!soma.s) return this.k.reluBackward(ly.dU, ly.U, ly.a, n, J, Jp, D, DK, H, hasB ? 1 : 0);
-    const f = this.f32, U = ly.U >> 2, dU = ly.dU >> 2, d = D >> 2, h0 = H >> 2;
+    const { J, Jp, soma } = ly, pen = (2 * this.penalty) / n;
+    if (!soma.s) return this.k.reluBackward(ly.dU, ly.U, ly.a, n, J, Jp, D, DK, H, hasB ? 1 : 0, ly.umax, pen);
+    const f = this.f32, U = ly.U >> 2, dU = ly.dU >> 2, d = D >> 2, h0 = H >> 2, um = ly.umax >> 2;
     for (let r = 0; r < n; r++)
       for (let j = 0; j < J; j++) {
         let dh = f[d + r * DK + j];
@@ -281,7 +292,8 @@ export class Engine {
           const h = f[h0 + r * DK + j];
           if (h > 0) dh += f[d + r * DK + J + j] * (f[h0 + r * DK + J + j] / h + 1); // d(h ln h)/dh = ln h + 1
         }
-        f[dU + r * Jp + j] = dh * somaSlope(soma, f[U + r * Jp + j], j);
+        const u = f[U + r * Jp + j];
+        f[dU + r * Jp + j] = dh * somaSlope(soma, u, j) + pen * max(0, u - f[um + j]);
       }
   }
 

@@ -9,3 +9,4 @@ export { defaultTrainOptions, trainWithBaselines, type BaselineName, type Baseli
 export { NOMINAL, syntheticModels, type SyntheticDie } from './synthetic.js';
 export { ENGINE, weightsSchema, trainingSchema, WEIGHTS_FORMAT, TRAINING_FORMAT, type WeightsFile, type TrainingFile } from './files.js';
 export { readModels, trainRun, trainRunFull, type TrainRunOptions, type TrainRunResult } from './run.js';
+export { currentStats, initScale, networkScale, type CurrentRange, type CurrentStats, type NetworkScale } from './scale.js';

@@ -297,9 +297,10 @@
   ;; dL/du of ReLU somas for n rows, [n x Jp] at dU: dh * a * [u > 0], where dh is D[r*DK + j]
   ;; plus (hasB) D[r*DK + J + j] * (ln h + 1) with h, h ln h from H [n x DK] (the error arriving
   ;; through the next layer's A and B; for the output layer D = dL/dh, DK = J, hasB = 0).
+  ;; With pen > 0, the range penalty's gradient pen * max(0, u - umax[j]) is added (umax: float32 [J]).
   (func (export "reluBackward") (param $dU i32) (param $U i32) (param $a i32) (param $n i32) (param $J i32) (param $Jp i32)
-        (param $D i32) (param $DK i32) (param $H i32) (param $hasB i32)
-    (local $r i32) (local $j i32) (local $pu i32) (local $pd i32) (local $dh f32) (local $h f32)
+        (param $D i32) (param $DK i32) (param $H i32) (param $hasB i32) (param $umax i32) (param $pen f32)
+    (local $r i32) (local $j i32) (local $pu i32) (local $pd i32) (local $dh f32) (local $h f32) (local $u f32)
     (block $r_done
       (loop $rl
         (br_if $r_done (i32.ge_u (local.get $r) (local.get $n)))
@@ -317,9 +318,11 @@
                   (then (local.set $dh (f32.add (local.get $dh)
                     (f32.mul (f32.load (i32.add (i32.add (local.get $D) (local.get $pd)) (i32.shl (local.get $J) (i32.const 2))))
                       (f32.add (f32.div (f32.load (i32.add (i32.add (local.get $H) (local.get $pd)) (i32.shl (local.get $J) (i32.const 2)))) (local.get $h)) (f32.const 1)))))))))
+            (local.set $u (f32.load (i32.add (local.get $U) (local.get $pu))))
             (f32.store (i32.add (local.get $dU) (local.get $pu))
-              (select (f32.mul (local.get $dh) (f32.load (i32.add (local.get $a) (i32.shl (local.get $j) (i32.const 2))))) (f32.const 0)
-                (f32.gt (f32.load (i32.add (local.get $U) (local.get $pu))) (f32.const 0))))
+              (f32.add
+                (select (f32.mul (local.get $dh) (f32.load (i32.add (local.get $a) (i32.shl (local.get $j) (i32.const 2))))) (f32.const 0) (f32.gt (local.get $u) (f32.const 0)))
+                (f32.mul (local.get $pen) (f32.max (f32.const 0) (f32.sub (local.get $u) (f32.load (i32.add (local.get $umax) (i32.shl (local.get $j) (i32.const 2)))))))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
             (br $jl)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))

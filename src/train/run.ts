@@ -6,7 +6,10 @@ import { modelsSchema, type DieModels } from '../fit/models.js';
 import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
-import { defaultTrainOptions, trainWithBaselines, type BaselinesResult } from './baselines.js';
+import { designSchema } from '../design/index.js';
+import { defaultTrainOptions, trainWithBaselines, type BaselineRow, type BaselinesResult } from './baselines.js';
+import { deviceNet, nominalNet } from './device.js';
+import { currentStats, type CurrentRange, type CurrentStats } from './scale.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
 export interface TrainRunOptions {
@@ -42,6 +45,38 @@ export function readModels(dir: string): { models: DieModels; hash: string; path
     throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
   return { models: parseOrThrow(modelsSchema, raw, path), hash: createHash('sha256').update(bytes).digest('hex'), path };
+}
+
+/**
+ * The current range the die's devices were characterized over: design.json's characterize
+ * sweeps when the run folder has one (characterize writes it), else the design defaults.
+ */
+function characterizedRange(dir: string): CurrentRange {
+  const path = join(dir, 'design.json');
+  let raw: unknown = {};
+  if (existsSync(path)) {
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const c = parseOrThrow(designSchema, raw, path).characterize;
+  return { soma_max_a: c.soma_sweep.to, synapse_input_max_a: c.synapse_sweep.to };
+}
+
+const nA = (a: number) => `${(a * 1e9).toFixed(0)} nA`;
+
+/** Aware codes below naive ones on the validation split; aware class currents beyond the characterized range. */
+function trainingWarnings(rows: BaselineRow[], aware: CurrentStats, range: CurrentRange): string[] {
+  const val = Object.fromEntries(rows.map((r) => [r.name, r.val_accuracy]));
+  const w: string[] = [];
+  if (val.aware < val.naive) w.push(`aware codes end below the naive ones on the validation split (${(100 * val.aware).toFixed(1)} % vs ${(100 * val.naive).toFixed(1)} %)`);
+  if (aware.largest_class_current_median_a > range.soma_max_a)
+    w.push(
+      `aware class currents beyond the characterized range: median largest class current ${nA(aware.largest_class_current_median_a)}, hidden soma inputs p99 ${aware.soma_input_p99_a.slice(0, -1).map(nA).join(', ')}; somas characterized to ${nA(range.soma_max_a)} (a smaller input_scale brings this design into range)`,
+    );
+  return w;
 }
 
 function positiveInt(v: number | undefined, name: string): number | undefined {
@@ -84,6 +119,14 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   };
   const seed = o.seed ?? 1;
   const result = await trainWithBaselines(models, data, { ...options, seed }, o.threads);
+  const range = characterizedRange(dir);
+  const die = deviceNet(models), nominal = nominalNet(models);
+  const currents = {
+    range,
+    aware: currentStats(die, result.aware.weights, true, data.test, models.input_scale, range),
+    ideal_quantized: currentStats(nominal, result.ideal.weights, true, data.test, models.input_scale, range),
+  };
+  const warnings = trainingWarnings(result.rows, currents.aware, range);
   const elapsed = (performance.now() - t0) / 1000;
   const samples = (result.float.epochs_run + result.ideal.epochs_run + result.aware.epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
@@ -115,6 +158,9 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,
+    derived: result.scale,
+    currents,
+    warnings,
     metrics: {
       test_accuracy: acc.aware,
       aware_gain_over_naive: acc.aware - acc.naive,

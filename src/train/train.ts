@@ -4,10 +4,11 @@ import { CODE_MAX, effective, quantize } from './codes.js';
 import type { DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
 import { forward, inputLayer, softmaxCrossEntropy } from './network.js';
+import { initScale } from './scale.js';
 import { kernelModule } from './wasm.js';
 
 /** Math's functions as module constants: a hot loop then reads no global (slow inside vm contexts such as jest's). */
-const { floor, max, min, sqrt } = Math;
+const { floor, max, min } = Math;
 
 export interface TrainOptions {
   /** Seeds the initial weights and the order of the samples. */
@@ -22,6 +23,15 @@ export interface TrainOptions {
   logitScale: number;
   /** Decoupled weight decay (pulls shadow weights, so codes, toward 0). */
   weightDecay?: number;
+  /**
+   * Range penalty weight: adds rangePenalty * sum over somas of max(0, u - currentMax)^2
+   * (batch mean) to the loss, u a soma's input current (units of input_scale).
+   */
+  rangePenalty?: number;
+  /** Largest soma input current per weight layer's postsynaptic somas (units of input_scale), for the range penalty. */
+  currentMax?: number[][];
+  /** Step size over the run: constant, or cosine decay from lr to 0 over `epochs`. */
+  schedule?: 'constant' | 'cosine';
   /** true: integer codes in the forward pass, straight-through gradient; false: the ideal float network. */
   quantized: boolean;
   /** Initial shadow weights (code units); default: initialWeights(net, seed). */
@@ -49,21 +59,12 @@ export interface TrainResult {
 /** Shadow weights beyond the largest code are clipped here after each step. */
 export const W_CLIP = CODE_MAX + 0.5;
 
-/**
- * Initial shadow weights in code units: uniform on [-r/2, 3r/2], r = sqrt(6 / fan-in) / (mean
- * gain per code step of the layer's excitatory synapses) (He's scale for the effective
- * weights), clipped to +-7. Skewed positive on purpose: inputs are non-negative and there are
- * no biases, so zero-mean weights leave whole output neurons off for every sample, and an
- * off ReLU never learns (measured on Iris: with zero-mean weights 1 to 2 seeds in 3 stayed at chance).
- */
-export function initialWeights(net: DeviceNet, seed: number): Float64Array[] {
-  return net.synapses.map((syn, k) => {
-    let G = 0;
-    for (const g of syn.gPos) G += g;
-    const perCode = G / (syn.rows * syn.cols) / CODE_MAX;
-    const r = sqrt(6 / syn.rows) / perCode;
+/** Initial shadow weights in code units (scale.ts initScale): the same for every design point, one stream per layer. */
+export function initialWeights(net: Pick<DeviceNet, 'layers'>, seed: number): Float64Array[] {
+  return net.layers.slice(0, -1).map((rows, k) => {
+    const r = initScale(rows), n = rows * net.layers[k + 1];
     const s = new Stream(`codesign/train/${seed}/init/${k}`);
-    return Float64Array.from({ length: syn.rows * syn.cols }, () => max(-CODE_MAX, min(CODE_MAX, (2 * s.uniform() - 0.5) * r)));
+    return Float64Array.from({ length: n }, () => max(-CODE_MAX, min(CODE_MAX, (2 * s.uniform() - 0.5) * r)));
   });
 }
 
@@ -111,6 +112,9 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
   const N = data.train.n;
   const e = new Engine(module, net, o.quantized, { train: data.train, val: data.val }, max(o.batch, min(1000, data.val.n)));
   e.setWeights(init);
+  if (o.rangePenalty) e.setRangePenalty(o.rangePenalty, o.currentMax!);
+  const steps = o.epochs * Math.ceil(N / o.batch);
+  let step = 0;
   const order = new Stream(`codesign/train/${o.seed}/order`);
   const curve: EpochLog[] = [];
   let best: { epoch: number; acc: number; loss: number; W: Float64Array[] } = { epoch: 0, acc: -1, loss: Infinity, W: init.map((w) => Float64Array.from(w)) };
@@ -120,7 +124,8 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
     let lossSum = 0, correct = 0;
     for (let from = 0; from < N; from += o.batch) {
       const b = idx.subarray(from, min(N, from + o.batch)), n = b.length;
-      const r = e.step('train', b, Uint8Array.from(b, (k) => data.train.y[k]), o, W_CLIP);
+      const lr = o.schedule === 'cosine' ? 0.5 * o.lr * (1 + Math.cos((Math.PI * step++) / steps)) : o.lr;
+      const r = e.step('train', b, Uint8Array.from(b, (k) => data.train.y[k]), { ...o, lr }, W_CLIP);
       lossSum += r.loss * n;
       correct += r.correct;
     }

@@ -19,7 +19,7 @@ export interface Kernels {
   floatEffective(W: number, EA: number, EB: number, sAp: number, sAn: number, sBp: number, sBn: number, n: number, hasB: number): void;
   ln(x: number): number;
   reluForward(U: number, t: number, a: number, n: number, J: number, Jp: number, H: number, NK: number, withLog: number): void;
-  reluBackward(dU: number, U: number, a: number, n: number, J: number, Jp: number, D: number, DK: number, H: number, hasB: number): void;
+  reluBackward(dU: number, U: number, a: number, n: number, J: number, Jp: number, D: number, DK: number, H: number, hasB: number, umax: number, pen: number): void;
   adam(W: number, M: number, V: number, gA: number, gB: number, sAp: number, sAn: number, sBp: number, sBn: number, n: number, hasB: number, b1: number, b2: number, lrc1: number, c2inv: number, eps: number, lrDecay: number, clip: number): void;
 }
 

@@ -69,15 +69,9 @@ describe('aware beats naive on a die with strong, known gain spread (30 %)', () 
     const data: Dataset = { ...m, train: head(m.train, 1000, 196), val: head(m.val, 300, 196), test: head(m.test, 500, 196) };
     const o = { ...defaultTrainOptions('mnist'), epochs: 20, patience: 100, seed: 1 };
     for (const seed of [1, 2]) {
-      const models = syntheticModels(strong([196, 50, 10], seed));
-      const die = deviceNet(models), nominal = nominalNet(models);
-      const init = initialWeights(nominal, 1);
-      const ideal = await train(nominal, data, { ...o, init, quantized: true });
-      const aware = await train(die, data, { ...o, init, quantized: true });
-      const naiveAcc = evaluate(die, ideal.weights, true, data.test, o.logitScale).accuracy;
-      const awareAcc = evaluate(die, aware.weights, true, data.test, o.logitScale).accuracy;
-      expect(awareAcc).toBeGreaterThan(0.8);
-      expect(awareAcc - naiveAcc).toBeGreaterThan(0.2);
+      const acc = Object.fromEntries((await trainWithBaselines(syntheticModels(strong([196, 50, 10], seed)), data, o)).rows.map((r) => [r.name, r.test_accuracy]));
+      expect(acc.aware).toBeGreaterThan(0.8);
+      expect(acc.aware - acc.naive).toBeGreaterThan(0.2);
     }
   });
 });
@@ -94,5 +88,28 @@ describe('soma models', () => {
     const die = syntheticModels({ layers: [4, 10, 3], seed: 1, soma_model: 'softplus' });
     delete die.somas[1].s;
     expect(() => deviceNet(die)).toThrow('models.json: somas.1.s: soma_model "softplus" needs a width s for each of the 10 somas, got none');
+  });
+});
+
+describe('training is invariant to the design point scale', () => {
+  it('a die with 3.5x the gain per code step trains as well as the default die, with the same code and options', async () => {
+    const m = loadMnist();
+    const data: Dataset = { ...m, train: head(m.train, 2000, 196), val: head(m.val, 500, 196), test: head(m.test, 1000, 196) };
+    const o = { ...defaultTrainOptions('mnist'), epochs: 20, seed: 1 };
+    const spread = { somaSpread: 0.15, thresholdSpread: 0.3e-9, bitSpread: [0.15, 0.2, 0.25] as [number, number, number], dlog: -0.05, dlogSpread: 0.02 };
+    const result = async (gainScale: number) => {
+      const models = syntheticModels({ layers: [196, 50, 10], seed: 3, gainScale, ...spread });
+      const r = await trainWithBaselines(models, data, o);
+      return { acc: Object.fromEntries(r.rows.map((row) => [row.name, row.test_accuracy])), r };
+    };
+    const base = await result(1), high = await result(3.5);
+    expect(high.r.scale.die.chain_gain / base.r.scale.die.chain_gain).toBeGreaterThan(3.5 ** 2 * 0.9); // two weight layers
+    for (const { acc } of [base, high]) {
+      expect(acc.aware).toBeGreaterThanOrEqual(acc.naive);
+      expect(acc.ideal_quantized - acc.aware).toBeLessThanOrEqual(0.02);
+    }
+    // Equally well: the high-gain die within 2 points of the default die, ideal quantized and aware.
+    expect(Math.abs(high.acc.aware - base.acc.aware)).toBeLessThanOrEqual(0.02);
+    expect(Math.abs(high.acc.ideal_quantized - base.acc.ideal_quantized)).toBeLessThanOrEqual(0.02);
   });
 });
