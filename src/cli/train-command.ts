@@ -58,7 +58,8 @@ export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
   out(`aware - naive: ${(100 * m.aware_gain_over_naive).toFixed(1)} points; ideal quantized - aware: ${(100 * m.aware_gap_to_ideal_quantized).toFixed(1)} points`);
   const d = training.derived, c = training.currents, nA = (a: number) => `${(a * 1e9).toFixed(0)} nA`;
   out(`scale: chain gain die ${d.die.chain_gain.toFixed(2)} (gain per code step ${d.die.gain_per_code.map((g) => g.pos.toFixed(3)).join(', ')}), nominal ${d.nominal.chain_gain.toFixed(2)}; logit scale die ${d.die.logit_scale.toFixed(2)}, nominal ${d.nominal.logit_scale.toFixed(2)}`);
-  out(`currents (aware, test split): median largest class current ${nA(c.aware.largest_class_current_median_a)}, soma inputs p99 ${c.aware.soma_input_p99_a.map(nA).join(', ')}; characterized to ${nA(c.range.soma_max_a)}`);
+  const beyond = c.aware.largest_class_current_median_a > c.range.soma_max_a ? ' (beyond: the fitted models extrapolate)' : '';
+  out(`currents (aware, test split): median largest class current ${nA(c.aware.largest_class_current_median_a)}, soma inputs p99 ${c.aware.soma_input_p99_a.map(nA).join(', ')}; somas characterized to ${nA(c.range.soma_max_a)}${beyond}`);
   for (const w of training.warnings) out(`WARNING: ${w}`);
   out(`wrote ${paths.weights} and ${paths.training}`);
   return training;

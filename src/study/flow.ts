@@ -40,7 +40,7 @@ export interface FlowRecord {
   elapsed_s: number;
   stages_s: Record<string, number>;
   engine: string;
-  /** From training.json: aware below naive on the validation split, currents beyond the characterized range. */
+  /** From training.json: aware codes below the naive ones on the validation split. */
   warnings: string[];
 }
 
@@ -58,6 +58,8 @@ export interface FlowOptions {
   fullSamples?: number;
   trainSeed?: number;
   epochs?: number;
+  /** Threads for the three trainings (default: every core for big trainings). */
+  trainThreads?: number;
   /** runFlowRecord only: 'none' skips SPICE verification (default 'layered'). */
   verify?: FlowVerify;
   /** runFlowRecord only: also verify the naive codes in layered SPICE (in `<out>/naive/`). */
@@ -107,7 +109,7 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
     return r;
   };
   await stage('characterize', () => characterizeAndFit(engine, design, dir, opts.onBatch));
-  const { training, weights, result } = await stage('train', () => trainRunFull(dir, { dataset: opts.dataset, seed: opts.trainSeed, epochs: opts.epochs }));
+  const { training, weights, result } = await stage('train', () => trainRunFull(dir, { dataset: opts.dataset, seed: opts.trainSeed, epochs: opts.epochs, threads: opts.trainThreads }));
   const layered = verify === 'layered' ? await stage('verify', () => verifyRun(engine, dir, { mode: 'layered', samples: opts.samples, onProgress: opts.onVerifyProgress })) : undefined;
   const spiceNaive = opts.verifyNaive && verify === 'layered' ? await stage('verify-naive', () => verifyNaive(engine, dir, weights, result.ideal.codes!, opts.samples)) : undefined;
   const full = (opts.fullSamples ?? 10) > 0 ? await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: opts.fullSamples ?? 10 })) : undefined;

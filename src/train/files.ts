@@ -87,7 +87,7 @@ export const trainingSchema = z.object({
     aware: currentStats,
     ideal_quantized: currentStats,
   }),
-  /** What a user must know about this training: aware below naive on the validation split, currents beyond the characterized range. */
+  /** What a user must know about this training: aware codes below the naive ones on the validation split. */
   warnings: z.array(z.string()),
   metrics: z.object({
     test_accuracy: z.number(),

@@ -33,6 +33,20 @@ describe('mismatch-aware training', () => {
     expect(c.aware.weights).not.toEqual(a.aware.weights); // the seed matters
   });
 
+  it('gives the same result on worker threads as in one thread', async () => {
+    const m = loadMnist();
+    const data: Dataset = { ...m, train: head(m.train, 500, 196), val: head(m.val, 100, 196), test: head(m.test, 100, 196) };
+    const die = syntheticModels({ ...strong([196, 20, 10], 4), dlog: -0.05, dlogSpread: 0.02 });
+    const o = { ...defaultTrainOptions('mnist'), epochs: 4, seed: 2 };
+    const one = await trainWithBaselines(die, data, o, 1);
+    const two = await trainWithBaselines(die, data, o, 2);
+    for (const k of ['float', 'ideal', 'aware'] as const) {
+      expect(two[k].weights).toEqual(one[k].weights);
+      expect(two[k].curve).toEqual(one[k].curve);
+    }
+    expect(two.rows).toEqual(one.rows);
+  });
+
   it('stops early on validation accuracy and keeps the best epoch', async () => {
     const r = await train(nominalNet(syntheticModels({ layers: [4, 10, 3], seed: 1 })), iris, { ...irisOpts, epochs: 400, patience: 10, quantized: true });
     expect(r.epochs_run).toBeLessThan(400);
