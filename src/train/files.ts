@@ -16,6 +16,8 @@ const optionsSchema = z.object({
   lr: z.number().positive(),
   logitScale: z.number().positive(),
   weightDecay: z.number().nonnegative(),
+  /** Weight of the range penalty (baselines.ts RANGE_PENALTY; 0: none). */
+  rangePenalty: z.number().nonnegative().default(0),
 });
 
 /** weights.json: the mismatch-aware codes of one die, what verification writes into the netlist. */
@@ -80,7 +82,14 @@ export const trainingSchema = z.object({
   curves: z.object({ ideal_float: z.array(epochLog), ideal_quantized: z.array(epochLog), aware: z.array(epochLog) }),
   baselines: z.array(baselineRow),
   /** What training derived from the models (scale.ts): each network's gains and logit scale, the initial weights' scale (code units). */
-  derived: z.object({ die: networkScale, nominal: networkScale, init_scale_codes: z.array(z.number()) }),
+  derived: z.object({
+    die: networkScale,
+    nominal: networkScale,
+    init_scale_codes: z.array(z.number()),
+    range_penalty: z.number(),
+    /** Soma input currents above these (A, per weight layer's somas) are penalized: the characterized range times the chain gain. */
+    current_limits_a: z.object({ die: z.array(z.array(z.number())), nominal: z.array(z.array(z.number())) }),
+  }),
   /** The characterized current range and the currents the aware and the ideal codes drive on the test split (die and nominal devices). */
   currents: z.object({
     range: z.object({ soma_max_a: z.number(), synapse_input_max_a: z.number() }),

@@ -5,8 +5,8 @@ export { backward, forward, hLogH, inputLayer, softmaxCrossEntropy, type LayerGr
 export { Engine, softmaxCE } from './engine.js';
 export { kernelModule } from './wasm.js';
 export { W_CLIP, evaluate, initialWeights, shuffle, train, trainOn, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
-export { defaultTrainOptions, trainWithBaselines, type BaselineName, type BaselineRow, type BaselinesResult } from './baselines.js';
+export { RANGE_PENALTY, defaultTrainOptions, trainWithBaselines, type BaselineName, type BaselineRow, type BaselinesResult } from './baselines.js';
 export { NOMINAL, syntheticModels, type SyntheticDie } from './synthetic.js';
 export { ENGINE, weightsSchema, trainingSchema, WEIGHTS_FORMAT, TRAINING_FORMAT, type WeightsFile, type TrainingFile } from './files.js';
 export { readModels, trainRun, trainRunFull, type TrainRunOptions, type TrainRunResult } from './run.js';
-export { currentStats, initScale, networkScale, type CurrentRange, type CurrentStats, type NetworkScale } from './scale.js';
+export { DEFAULT_RANGE, currentLimits, currentStats, initScale, networkScale, type CurrentRange, type CurrentStats, type NetworkScale } from './scale.js';

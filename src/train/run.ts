@@ -108,10 +108,11 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     lr: o.lr ?? d.lr,
     logitScale: d.logitScale,
     weightDecay: d.weightDecay ?? 0,
+    rangePenalty: d.rangePenalty ?? 0,
   };
   const seed = o.seed ?? 1;
-  const result = await trainWithBaselines(models, data, { ...options, seed }, o.threads);
   const range = characterizedRange(dir);
+  const result = await trainWithBaselines(models, data, { ...options, seed, range }, o.threads);
   const die = deviceNet(models), nominal = nominalNet(models);
   const currents = {
     range,

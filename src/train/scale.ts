@@ -5,15 +5,20 @@
  *
  * The somas are nearly homogeneous (t is about -1 nA), so multiplying every gain of a layer by
  * k multiplies that layer's currents by k and leaves the argmax alone. In code units a network
- * whose chain gain (per layer: mean gain per code step times 7, times the somas' median gain
- * a) is P is then the unity-gain problem with its outputs multiplied by P. Initial weights in
- * code units that do not depend on the gains, and a logit scale divided by P, make training
- * in code units the same problem at every design point: the same initial codes, the same
- * loss surface per code step. Measured on MNIST dies (docs): with the logit scale fixed in
- * current units instead, a die with 3.3x the default gain per code step (soma.l = 0.9u,
- * synapse.w = 0.54u) trained its aware codes below the naive ones; the price of equal
- * training is that such a die drives currents P / P_default times the default's, beyond the
- * range its devices were characterized over (reported, with a warning, in training.json).
+ * whose synapses have chain gain P (the product over weight layers of the mean excitatory gain
+ * per code step times 7: 1 when code 7 passes its input current unchanged) is then the
+ * unity-gain problem with its outputs multiplied by P. Initial weights in code units that do
+ * not depend on the gains, and a logit scale divided by P, make training in code units the same
+ * problem at every design point. The default cells have P close to 1, so they train as with a
+ * fixed logit scale of 6 per unit of input_scale, which keeps their class currents near the
+ * characterized range (SPICE agrees with the models). Measured on MNIST dies (docs/_incoming/
+ * trainer.md): with the logit scale fixed in current units, a die with 3.3x the default gain per
+ * code step (soma.l = 0.9u, synapse.w = 0.54u) trained aware codes below the naive ones; with
+ * it divided by P, aware beats naive there too. The price of equal training is that such a die
+ * drives currents about P times the default's, beyond the characterized range (training.json
+ * records them). Including the somas' gains in P (the die's differ from the nominal a = 1)
+ * trained the high-gain die a little better but pushed the default Iris die's class currents
+ * far enough beyond the range that SPICE disagreed with the models on 1 test sample in 30.
  */
 import type { Split } from '../data/index.js';
 import { CODE_MAX, effective } from './codes.js';
@@ -26,7 +31,7 @@ export interface NetworkScale {
   gain_per_code: { pos: number; neg: number }[];
   /** Median gain a of each soma layer after the input. */
   soma_gain: number[];
-  /** Product over layers of (mean gain per code step, both signs, times 7) and the median soma gains. */
+  /** Product over weight layers of the mean excitatory gain per code step times 7. */
   chain_gain: number;
   /** logitReference / chain_gain: the logit scale this network trains with (per unit of input_scale). */
   logit_scale: number;
@@ -40,7 +45,7 @@ export function networkScale(net: DeviceNet, logitReference: number): NetworkSca
     return { pos: p / (s.rows * s.cols) / CODE_MAX, neg: n / (s.rows * s.cols) / CODE_MAX };
   });
   const soma_gain = net.somas.slice(1).map((s) => median(s.a));
-  const chain_gain = gain_per_code.reduce((p, g) => p * ((g.pos + g.neg) / 2) * CODE_MAX, 1) * soma_gain.reduce((p, a) => p * a, 1);
+  const chain_gain = gain_per_code.reduce((p, g) => p * g.pos * CODE_MAX, 1);
   return { gain_per_code, soma_gain, chain_gain, logit_scale: logitReference / chain_gain };
 }
 
@@ -53,6 +58,22 @@ export function networkScale(net: DeviceNet, logitReference: number): NetworkSca
  */
 export function initScale(fanIn: number): number {
   return CODE_MAX * Math.sqrt(6 / fanIn);
+}
+
+/** The design defaults of characterize's sweeps: somas to 76 nA, synapse inputs to 80 nA. */
+export const DEFAULT_RANGE: CurrentRange = { soma_max_a: 76e-9, synapse_input_max_a: 80e-9 };
+
+/**
+ * Largest soma input current u the range penalty lets each weight layer's somas reach, units
+ * of input_scale, times the chain gain P (so the penalty is the same in code units at every
+ * design point): the soma range, and for hidden somas also the synapse input range over the
+ * soma's gain (its output feeds synapses).
+ */
+export function currentLimits(net: DeviceNet, range: CurrentRange, inputScale: number, chainGain: number): number[][] {
+  const last = net.synapses.length - 1;
+  return net.synapses.map((_, k) =>
+    Array.from(net.somas[k + 1].a, (a) => chainGain * (k === last ? range.soma_max_a : Math.min(range.soma_max_a, range.synapse_input_max_a / a)) / inputScale),
+  );
 }
 
 /** The currents a trained network drives on a split, in A, against the characterized range. */
