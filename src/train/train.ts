@@ -28,7 +28,7 @@ export interface TrainOptions {
    * (batch mean) to the loss, u a soma's input current (units of input_scale).
    */
   rangePenalty?: number;
-  /** Largest soma input current per weight layer's postsynaptic somas (units of input_scale), for the range penalty. */
+  /** Largest soma input current per weight layer's postsynaptic somas (units of input_scale); the range penalty applies only with these (trainWithBaselines derives them). */
   currentMax?: number[][];
   /** Step size over the run: constant, or cosine decay from lr to 0 over `epochs`. */
   schedule?: 'constant' | 'cosine';
@@ -112,7 +112,7 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
   const N = data.train.n;
   const e = new Engine(module, net, o.quantized, { train: data.train, val: data.val }, max(o.batch, min(1000, data.val.n)));
   e.setWeights(init);
-  if (o.rangePenalty) e.setRangePenalty(o.rangePenalty, o.currentMax!);
+  if (o.rangePenalty && o.currentMax) e.setRangePenalty(o.rangePenalty, o.currentMax);
   const steps = o.epochs * Math.ceil(N / o.batch);
   let step = 0;
   const order = new Stream(`codesign/train/${o.seed}/order`);
