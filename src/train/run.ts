@@ -1,11 +1,15 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataset, withBiasInput, type Dataset } from '../data/index.js';
 import { modelsSchema, type DieModels } from '../fit/models.js';
 import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
-import { defaultTrainOptions, trainWithBaselines, type BaselinesResult } from './baselines.js';
+import { designSchema } from '../design/index.js';
+import { defaultTrainOptions, trainWithBaselines, type BaselineRow, type BaselinesResult } from './baselines.js';
+import { deviceNet, nominalNet } from './device.js';
 import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
+import { currentStats, type CurrentRange } from './scale.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
 export interface TrainRunOptions {
@@ -18,6 +22,8 @@ export interface TrainRunOptions {
   patience?: number;
   batch?: number;
   lr?: number;
+  /** Worker threads for the three trainings (default: every core; 1 trains in this thread). */
+  threads?: number;
 }
 
 export interface TrainRunResult {
@@ -32,6 +38,30 @@ export function readModels(dir: string): { models: DieModels; hash: string; path
   const path = join(dir, 'models.json');
   const { raw, sha256 } = readHashedJson(path, `models.json not found in ${dir} (codesign characterize --out ${dir}, or codesign fit, writes it)`);
   return { models: parseOrThrow(modelsSchema, raw, path), hash: sha256, path };
+}
+
+/**
+ * The current range the die's devices were characterized over: design.json's characterize
+ * sweeps when the run folder has one (characterize writes it), else the design defaults.
+ */
+function characterizedRange(dir: string): CurrentRange {
+  const path = join(dir, 'design.json');
+  let raw: unknown = {};
+  if (existsSync(path)) {
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const c = parseOrThrow(designSchema, raw, path).characterize;
+  return { soma_max_a: c.soma_sweep.to, synapse_input_max_a: c.synapse_sweep.to };
+}
+
+/** Aware codes below the naive ones on the validation split: the trainer did not do its job on this die. */
+function trainingWarnings(rows: BaselineRow[]): string[] {
+  const val = Object.fromEntries(rows.map((r) => [r.name, r.val_accuracy]));
+  return val.aware < val.naive ? [`aware codes end below the naive ones on the validation split (${(100 * val.aware).toFixed(1)} % vs ${(100 * val.naive).toFixed(1)} %)`] : [];
 }
 
 function positiveInt(v: number | undefined, name: string): number | undefined {
@@ -72,9 +102,18 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     lr: o.lr ?? d.lr,
     logitScale: d.logitScale,
     weightDecay: d.weightDecay ?? 0,
+    rangePenalty: d.rangePenalty ?? 0,
   };
   const seed = o.seed ?? 1;
-  const result = trainWithBaselines(models, data, { ...options, seed });
+  const range = characterizedRange(dir);
+  const result = await trainWithBaselines(models, data, { ...options, seed, range }, o.threads);
+  const die = deviceNet(models), nominal = nominalNet(models);
+  const currents = {
+    range,
+    aware: currentStats(die, result.aware.weights, true, data.test, models.input_scale, range),
+    ideal_quantized: currentStats(nominal, result.ideal.weights, true, data.test, models.input_scale, range),
+  };
+  const warnings = trainingWarnings(result.rows);
   const elapsed = (performance.now() - t0) / 1000;
   const samples = (result.float.epochs_run + result.ideal.epochs_run + result.aware.epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
@@ -108,6 +147,9 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,
+    derived: result.scale,
+    currents,
+    warnings,
     metrics: {
       test_accuracy: acc.aware,
       aware_gain_over_naive: acc.aware - acc.naive,

@@ -21,7 +21,7 @@ describe('codesign run on Iris, end to end through SPICE', () => {
       expect(s.settling_time_s).toBeLessThan(20e-6);
       for (const f of ['design.json', 'models.json', 'weights.json', 'training.json', 'verify.json', 'verify-full.json', 'summary.json']) expect(existsSync(join(out, f))).toBe(true);
       const stored = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-      for (const k of ['dataset', 'network', 'die_seed', 'accuracy', 'agreement', 'energy_per_inference_j', 'ops_per_joule', 'settling_time_s', 'power_w', 'transistors', 'elapsed_s']) expect(stored).toHaveProperty(k);
+      for (const k of ['dataset', 'network', 'die_seed', 'accuracy', 'agreement', 'energy_per_inference_j', 'ops_per_joule', 'settling_time_s', 'power_w', 'transistors', 'elapsed_s', 'warnings']) expect(stored).toHaveProperty(k);
       for (const k of ['ideal_float', 'ideal_quantized', 'naive', 'aware', 'spice']) expect(typeof stored.accuracy[k]).toBe('number');
       // Every result records what it was made from: this die, its models.json, the weights trained on them.
       const hashOf = (f: string) => fileHash(readFileSync(join(out, f)));
