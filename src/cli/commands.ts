@@ -15,6 +15,7 @@ import { ConfigError } from '../util/errors.js';
 import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { formatSi } from '../util/si.js';
 import { designFromArgs, type DesignArgs } from './design-args.js';
+import { reviewFolderCommand } from './review-commands.js';
 
 const out = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
@@ -29,6 +30,7 @@ export function table(header: string[], rows: (string | number)[][]): string {
 export interface NetlistArgs extends DesignArgs {
   cell: CellName | 'network';
   run?: string;
+  for?: 'simulation' | 'review';
   instances?: number;
   codes?: number[];
   output?: string;
@@ -38,6 +40,7 @@ export interface NetlistArgs extends DesignArgs {
 /** network: the trained network of a run folder on its die, as network.cir + weights.inc + inputs.inc. */
 async function networkNetlistCommand(a: NetlistArgs): Promise<void> {
   if (!a.run) throw new ConfigError('netlist network needs --run <run folder> (holding design.json and weights.json)');
+  if (a.for === 'review') return reviewFolderCommand({ run: a.run, output: a.output, json: a.json });
   const design = resolveDesign(readRunJson(a.run, 'design.json', 'run codesign characterize first'), join(resolve(a.run), 'design.json'));
   const weights = readRunJson(a.run, 'weights.json', 'run codesign train first') as { codes: number[][][] };
   checkCodes(weights.codes, design.config.layers, join(resolve(a.run), 'weights.json'));
