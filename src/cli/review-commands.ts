@@ -35,9 +35,9 @@ export async function lvsCommand(a: { run: string; review?: string; json?: boole
     review = folder.netlists;
   }
   const r = await lvsNetwork(design, seed, codes, { review });
-  if (a.json) out(JSON.stringify({ equivalent: r.equivalent, result: r.result, property_errors: r.propertyErrors, netgen: r.netgen, elapsed_s: r.elapsedMs / 1000 }, null, 2));
+  if (a.json) out(JSON.stringify({ equivalent: r.equivalent, result: r.result, property_errors: r.propertyErrors, pin_errors: r.pinErrors, netgen: r.netgen, elapsed_s: r.elapsedMs / 1000 }, null, 2));
   else {
-    out(`netgen ${r.netgen}: ${r.result}${r.propertyErrors ? ' Property errors were found.' : ''} (${(r.elapsedMs / 1000).toFixed(1)} s)`);
+    out(`netgen ${r.netgen}: ${r.result}${r.propertyErrors ? ' Property errors were found.' : ''}${r.pinErrors ? ' Pins matched to pins of other names.' : ''} (${(r.elapsedMs / 1000).toFixed(1)} s)`);
     out(r.equivalent ? 'the review netlist and the simulation netlist are the same circuit' : `the netlists differ; netgen's log:\n${r.log}`);
   }
   return r.equivalent ? 0 : 1;

@@ -1,6 +1,6 @@
 /**
  * Layout-versus-schematic between the review netlist and the simulation netlist, with netgen
- * (Debian: netgen-lvs). netgen reads the review netlist with its chip instantiated at the top
+ * (Debian: netgen-lvs). netgen reads the review netlist with its network instantiated at the top
  * level, and the simulation netlist reduced to the circuit it simulates (lvsView): no mismatch
  * parameters, no simulator cards, no stimulus sources, the weight tie resistors as the
  * connections they stand for, and its primitive MOSFETs read as device cells like the PDK's,
@@ -55,9 +55,11 @@ function logicalLines(text: string): { line: string; at: number }[] {
  * it simulates, for netgen: subcircuit parameters and per-instance parameters (the mismatch)
  * dropped; on devices only w, l and m kept (delvto, mulu0 dropped) and each primitive MOSFET
  * written as a call of its model (`m1 d g s b nmos_3p3` -> `xm1 d g s b nmos_3p3`), as the
- * review netlist calls its cells; independent and input sources dropped (the stimulus); the
- * top level's resistors (weights.inc ties a bit gate to vdd or vss through 1 ohm) turned into
- * the connections they stand for; simulator cards dropped. Anything else is refused.
+ * review netlist calls its cells; the sources (supplies, input currents, the class outputs'
+ * 0 V probes: the stimulus) dropped and the nets they touch made the pins of a cell top that
+ * holds the top level; the top level's resistors (weights.inc ties a bit gate to vdd or vss
+ * through 1 ohm) turned into the connections they stand for; simulator cards dropped. Anything
+ * else is refused.
  */
 export function lvsView(deck: string, title = 'simulation netlist'): string {
   const parent = new Map<string, string>();
@@ -73,7 +75,9 @@ export function lvsView(deck: string, title = 'simulation netlist'): string {
     const [keep, drop] = rank(ra) < rank(rb) || (rank(ra) === rank(rb) && ra < rb) ? [ra, rb] : [rb, ra];
     parent.set(drop, keep);
   };
-  const out: { nodes?: string[]; text: string }[] = [];
+  const cells: string[] = [];
+  const top: { nodes: string[]; rest: string[]; name: string }[] = [];
+  const stimulus: string[] = [];
   let depth = 0, control = false;
   for (const { line, at } of logicalLines(deck)) {
     const tokens = line.split(/\s+/);
@@ -83,45 +87,52 @@ export function lvsView(deck: string, title = 'simulation netlist'): string {
       continue;
     }
     const where = `${title} line ${at}`;
+    const element = (nodes: string[], rest: string[], name: string) => (depth > 0 ? cells.push([name, ...nodes, ...rest].join(' ')) : top.push({ nodes, rest, name }));
     if (head === '.control') control = true;
     else if (head === '.subckt') {
       depth++;
-      out.push({ text: tokens.filter((t) => !t.includes('=')).join(' ') });
+      cells.push(tokens.filter((t) => !t.includes('=')).join(' '));
     } else if (head === '.ends') {
       depth--;
-      out.push({ text: tokens.join(' ') });
+      cells.push(tokens.join(' '));
     } else if (head.startsWith('.')) continue;
     else if (head.startsWith('m')) {
       if (tokens.length < 6) throw new ConfigError(`${where}: a MOSFET needs d g s b and a model: ${line}`);
-      const kept = tokens.slice(6).filter((t) => /^(w|l|m)=/i.test(t));
-      out.push({ nodes: tokens.slice(1, 5), text: `x${tokens[0]} ${tokens.slice(1, 6).join(' ')}${kept.length ? ` ${kept.join(' ')}` : ''}` });
+      element(tokens.slice(1, 5), [tokens[5], ...tokens.slice(6).filter((t) => /^(w|l|m)=/i.test(t))], `x${tokens[0]}`);
     } else if (head.startsWith('x')) {
       const pos = tokens.filter((t) => !t.includes('='));
-      out.push({ nodes: pos.slice(1, -1), text: `${pos[0]} ${pos.slice(1).join(' ')}` });
+      element(pos.slice(1, -1), pos.slice(-1), pos[0]);
     } else if (head.startsWith('r')) {
       if (depth > 0) throw new ConfigError(`${where}: a resistor inside a subcircuit is not part of the network: ${line}`);
       union(tokens[1], tokens[2]);
-    } else if (head.startsWith('v') || head.startsWith('i') || head.startsWith('b')) continue;
-    else throw new ConfigError(`${where}: element "${tokens[0]}" has no place in a network netlist`);
+    } else if (head.startsWith('v') || head.startsWith('i') || head.startsWith('b')) {
+      if (depth > 0) throw new ConfigError(`${where}: a source inside a subcircuit is not part of the network: ${line}`);
+      stimulus.push(tokens[1], tokens[2]);
+    } else throw new ConfigError(`${where}: element "${tokens[0]}" has no place in a network netlist`);
   }
-  // Only top-level elements see the ties (the netlist has none inside subcircuits).
-  let level = 0;
-  const lines = out.map((e) => {
-    if (e.text.startsWith('.subckt')) level++;
-    else if (e.text.startsWith('.ends')) level--;
-    if (!e.nodes || level > 0) return e.text;
-    const t = e.text.split(' ');
-    return [t[0], ...e.nodes.map(find), ...t.slice(1 + e.nodes.length)].join(' ');
-  });
-  return [`* ${title}, stripped for LVS by codesign (lvsView)`, ...lines, ''].join('\n');
+  // The nets the stimulus drives or reads are the circuit's pins (supplies, inputs, class outputs).
+  const pins = [...new Set(stimulus.filter((n) => n !== '0').map(find))];
+  return [
+    `* ${title}, stripped for LVS by codesign (lvsView)`,
+    ...cells,
+    `.subckt top ${pins.join(' ')}`,
+    ...top.map((e) => [e.name, ...e.nodes.map(find), ...e.rest].join(' ')),
+    '.ends top',
+    '',
+  ].join('\n');
 }
 
-/** The review files as netgen reads them: network.spice, weights.inc, and chip at the top level on the simulation's net names. */
+/**
+ * The review files as netgen reads them: network.spice, weights.inc, and a cell top holding the
+ * network on the simulation netlist's pin names (inputs s0_<i>, class outputs r_<j>), so netgen
+ * matches the pins by name and a swapped input or output shows.
+ */
 export function reviewLvsDeck(design: Design, files: { 'network.spice': string; 'weights.inc': string }): string {
   const layers = design.config.layers;
   const ins = Array.from({ length: layers[0] }, (_, i) => `s0_${i}`);
   const outs = Array.from({ length: layers[layers.length - 1] }, (_, j) => `r_${j}`);
-  return `${files['network.spice']}\n${files['weights.inc']}\n* the chip at the top level, on the simulation netlist's net names\nxchip ${[...ins, ...outs, 'vdd', 'vss'].join(' ')} chip\n`;
+  const pins = [...ins, ...outs, 'vdd', 'vss'].join(' ');
+  return `${files['network.spice']}\n${files['weights.inc']}\n* the network on the simulation netlist's pin names\n.subckt top ${pins}\nxnetwork ${pins} network\n.ends top\n`;
 }
 
 /** The simulation netlist of a network with its weights and inputs inlined (what `verify` simulates). */
@@ -134,11 +145,13 @@ export function simulationDeck(design: Design, seed: number, codes: Codes): stri
 }
 
 export interface LvsResult {
-  /** netgen found the same circuit: "Circuits match uniquely" at the top and no property errors. */
+  /** netgen found the same circuit: "Circuits match uniquely", no property errors, every pin matched to its namesake. */
   equivalent: boolean;
   /** netgen's "Result:" line. */
   result: string;
   propertyErrors: boolean;
+  /** Pins netgen matched to a pin of another name (its pin table marks them **Mismatch**, while the result still says the circuits match). */
+  pinErrors: boolean;
   netgen: string;
   /** netgen's comparison log (comp.out). */
   log: string;
@@ -163,7 +176,7 @@ export async function runNetgen(review: string, simulation: string, setup: strin
   await writeFile(join(dir, 'simulation.spice'), simulation);
   await writeFile(join(dir, 'setup.tcl'), setup);
   const t0 = Date.now();
-  const r = await execa(binary, ['-batch', 'lvs', 'review.spice', 'simulation.spice', 'setup.tcl', 'comp.out'], { cwd: dir, reject: false, timeout: opts.timeoutMs ?? 3_600_000, stdin: 'ignore', all: true });
+  const r = await execa(binary, ['-batch', 'lvs', 'review.spice top', 'simulation.spice top', 'setup.tcl', 'comp.out'], { cwd: dir, reject: false, timeout: opts.timeoutMs ?? 3_600_000, stdin: 'ignore', all: true });
   const elapsedMs = Date.now() - t0;
   const log = await readFile(join(dir, 'comp.out'), 'utf8').catch(() => '');
   const stdout = r.all ?? '';
@@ -171,7 +184,8 @@ export async function runNetgen(review: string, simulation: string, setup: strin
   if (r.exitCode !== 0 || !result) throw new CodesignError(`netgen did not finish a comparison (exit ${r.exitCode}${r.timedOut ? ', timed out' : ''}); its files are in ${dir}\n${stdout.split('\n').slice(-15).join('\n')}`);
   await rm(dir, { recursive: true, force: true });
   const propertyErrors = /property errors/i.test(log) || /property errors/i.test(stdout);
-  return { equivalent: /Circuits match uniquely/.test(result) && !propertyErrors, result, propertyErrors, netgen: version, log, elapsedMs };
+  const pinErrors = /\*\*Mismatch\*\*/.test(log);
+  return { equivalent: /Circuits match uniquely/.test(result) && !propertyErrors && !pinErrors, result, propertyErrors, pinErrors, netgen: version, log, elapsedMs };
 }
 
 /** LVS of a network's review netlist against its simulation netlist (same design, die and codes). */

@@ -2,8 +2,8 @@
  * The review netlist of a trained network: the circuit as the layout will be checked against it
  * (LVS), written with the PDK's own device cells (from the descriptor's review_cell) and no
  * mismatch, in a hierarchy a reviewer can read (soma, synapse, one subcircuit per soma layer,
- * network on top with named pins), the weight bits tied off in their own include (weights.inc,
- * subcircuit chip); plus codes.csv and review.json, the manifest that says what it was made
+ * network on top with named pins), the weight bits tied off in their own include (weights.inc:
+ * per weight layer the synapse array, every synapse's bits tied to its code); plus codes.csv and review.json, the manifest that says what it was made
  * from (hashes of design, PDK descriptor, model files, codes) and what it holds (transistors
  * per cell and type, the device table checked against the PDK's limits, gate area).
  * The same cell templates as the simulation netlist (netlists/cells) give the topology; only
@@ -23,7 +23,9 @@ import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { formatNumber, formatSi, parseSi } from '../util/si.js';
 import { GENERATOR_VERSION } from '../util/version.js';
-import { checkCodes, type Codes } from './network.js';
+import type { Engine } from '../spice/index.js';
+import { pwlPoints, type SpiceOutputs } from './layered.js';
+import { checkCodes, inlineIncludes, type Codes } from './network.js';
 
 /** Partials that turn the simulation cell templates into review cells. */
 const REVIEW_PARTIALS = { mos: 'review/mos.hbs', params: 'review/no-params.hbs', 'params-note': 'review/no-params.hbs' };
@@ -67,7 +69,10 @@ const cellTemplateData = (design: Design, cell: CellName) => ({
 /** Names as continuation lines of `per` names each. */
 const chunks = (names: string[], per: number) => Array.from({ length: Math.ceil(names.length / per) }, (_, k) => names.slice(k * per, (k + 1) * per).join(' '));
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-const bitNets = (layer: number, i: number, j: number) => ['sign', 'b4', 'b2', 'b1'].map((b) => `w${layer}_${i}_${j}_${b}`).join(' ');
+/** Port lines of weight layer k's synapse array: the presynaptic gates, the postsynaptic soma inputs, supplies. */
+function weightsPins(layers: number[], k: number): string[] {
+  return [...range(layers[k]).map((i) => `s${k}_${i}_vp s${k}_${i}_vn`), ...chunks(range(layers[k + 1]).map((j) => `s${k + 1}_${j}`), 10), 'vdd vss'];
+}
 
 /** Port lines of soma layer k's subcircuit (also the net names network connects it with). */
 function layerPins(layers: number[], k: number): string[] {
@@ -78,7 +83,6 @@ function layerPins(layers: number[], k: number): string[] {
   else lines.push(...gates(k - 1));
   if (k === last) lines.push(...chunks(range(layers[k]).map((j) => `out_${j}`), 10));
   else lines.push(...gates(k));
-  if (k > 0) for (const i of range(layers[k - 1])) for (const j of range(layers[k])) lines.push(bitNets(k - 1, i, j));
   lines.push('vdd vss');
   return lines;
 }
@@ -122,13 +126,12 @@ export function reviewNetlist(design: Design): string {
     description:
       k === 0
         ? `layer0: the ${n} input somas, each fed at its pin in_<i>`
-        : `layer${k}: the ${layers[k - 1]} x ${n} synapses from soma layer ${k - 1} and the ${n} somas of layer ${k}${k === last ? ', each read by its readout nFET' : ''}`,
+        : `layer${k}: the ${n} somas of layer ${k}${k === last ? ', each read by its readout nFET' : ''}, and weights${k - 1}, the ${layers[k - 1]} x ${n} synapses from soma layer ${k - 1} (weights.inc)`,
     pins: layerPins(layers, k),
-    synapses: k === 0 ? [] : range(layers[k - 1]).flatMap((i) => range(n).map((j) => ({ i, j }))),
+    weights: k === 0 ? false : { name: `weights${k - 1}`, pins: weightsPins(layers, k - 1) },
     somas: range(n).map((i) => ({ i, input: k === 0 ? `in_${i}` : `s${k}_${i}` })),
     readouts: k === last ? range(n).map((j) => ({ i: j, dev: reviewDevice(design, 'readout', CELLS.readout[0], `mr_${j}`), drain: `out_${j}`, gate: `s${k}_${j}` })) : [],
   }));
-  const bits = range(last).flatMap((k) => range(layers[k]).flatMap((i) => range(layers[k + 1]).map((j) => bitNets(k, i, j))));
   return render(
     'review/network.spice.hbs',
     {
@@ -141,12 +144,13 @@ export function reviewNetlist(design: Design): string {
       parallel,
       multiplierWhy: `${design.pdk.name}'s device cells ignore an instance's m in ngspice`,
       lastLayer: last,
+      lastWeights: last - 1,
       counts,
       units: transistorCounts(design).units_network.total,
       somaCell: cellTemplateData(design, 'soma'),
       synapseCell: cellTemplateData(design, 'synapse'),
       layers: layerData,
-      topPins: [...ioLines(layers), ...bits, 'vdd vss'],
+      topPins: [...ioLines(layers), 'vdd vss'],
     },
     REVIEW_PARTIALS,
   );
@@ -155,21 +159,25 @@ export function reviewNetlist(design: Design): string {
 /** sha256 of the codes as the simulation's weights.inc records it (its first 16 digits). */
 export const codesHash = (codes: Codes) => sha256(canonicalJson(codes));
 
-/** The review weights.inc: subcircuit chip, network with every bit pin tied to vdd or vss. */
+/** The review weights.inc: per weight layer the synapse array, every synapse's bit gates tied to vdd or vss. */
 export function reviewWeights(design: Design, seed: number, codes: Codes): string {
   const layers = design.config.layers;
   checkCodes(codes, layers, 'weights');
-  const synapses = codes.flatMap((m, layer) => m.flatMap((row, i) => row.map((code, j) => ({ layer, i, j, code: code > 0 ? `+${code}` : String(code), bits: codeBits(code) }))));
+  const weightLayers = codes.map((m, layer) => ({
+    layer,
+    next: layer + 1,
+    count: m.length * layers[layer + 1],
+    pins: weightsPins(layers, layer),
+    synapses: m.flatMap((row, i) => row.map((code, j) => ({ i, j, code: code > 0 ? `+${code}` : String(code), bits: codeBits(code) }))),
+  }));
   return render('review/weights.inc.hbs', {
     layerText: layers.join('-'),
-    count: synapses.length,
+    count: weightLayers.reduce((a, w) => a + w.count, 0),
     version: GENERATOR_VERSION,
     designHash: design.hash,
     seed,
     codesHash: codesHash(codes).slice(0, 16),
-    chipPins: [...ioLines(layers), 'vdd vss'],
-    ioPins: ioLines(layers),
-    synapses,
+    layers: weightLayers,
   });
 }
 
@@ -307,8 +315,29 @@ export function reviewBench(design: Design, seed: number, opts: { analysis?: str
     nominalText: nominalParams.length ? nominalParams.map((p) => `${p.name}=${p.value}`).join(', ') : 'the descriptor names no switch',
     nominalParams,
     aliases,
-    chipPins: [...ioLines(layers, 's0_', 'r_'), 'vdd vss'],
+    netPins: [...ioLines(layers, 's0_', 'r_'), 'vdd vss'],
     readouts: range(layers[layers.length - 1]).map((i) => ({ i })),
     analysis: opts.analysis ?? '',
   });
+}
+
+/**
+ * The review netlist simulated in DC with the PDK's device cells at nominal, every sample one
+ * point of a DC sweep (as verifyFullDc sweeps the simulation netlist): class currents per sample.
+ */
+export async function verifyReviewDc(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: { timeoutMs?: number } = {}): Promise<SpiceOutputs> {
+  const layers = design.config.layers;
+  const n0 = layers[0], C = layers[layers.length - 1];
+  const N = inputs.length / n0;
+  const saves = range(C).map((j) => `i(vr_${j})`).join(' ');
+  const sources = range(n0).map((i) => ({ i, points: pwlPoints(Float64Array.from({ length: N }, (_, s) => inputs[s * n0 + i])) }));
+  const text = inlineIncludes(reviewBench(design, seed, { analysis: `.dc vidx 0 ${Math.max(1, N - 1)} 1\n.save ${saves}` }), {
+    'network.spice': reviewNetlist(design),
+    'weights.inc': reviewWeights(design, seed, codes),
+    'inputs.inc': render('inputs_swept.inc.hbs', { description: `${N} samples`, lastSample: Math.max(1, N - 1), sources }),
+  });
+  const r = await engine.run({ netlist: text, label: 'review-dc', timeoutMs: opts.timeoutMs });
+  const currents = new Float64Array(N * C);
+  for (let s = 0; s < N; s++) for (let j = 0; j < C; j++) currents[s * C + j] = r.vectors[`i(vr_${j})`][s];
+  return { samples: N, classes: C, currents, runs: 1, failures: [] };
 }
