@@ -88,7 +88,8 @@ export function unifiedHunks(edits: readonly Edit[], context = 3, first: { a: nu
   while (g < changed.length) {
     let start = Math.max(0, changed[g] - context);
     let end = changed[g];
-    while (g < changed.length && changed[g] - end <= 2 * context) end = changed[g++];
+    // Changes with at most 2 * context unchanged lines between them share a hunk.
+    while (g < changed.length && changed[g] - end - 1 <= 2 * context) end = changed[g++];
     end = Math.min(edits.length - 1, end + context);
     start = Math.max(0, start);
     const slice = edits.slice(start, end + 1);
