@@ -102,23 +102,13 @@ export function unifiedHunks(edits: readonly Edit[], context = 3, first: { a: nu
 }
 
 /**
- * The edit script of two line lists of equal length taken line by line: each run of differing
- * lines is removed and written anew. For two renderings of one template with the same shape
- * (a new weight set) this keeps every change next to its neighbours, where the shortest script
- * would pair equal lines of different synapses.
+ * The edit script of two line lists of equal length taken line by line, each differing line
+ * removed and at once written anew. For two renderings of one template with the same shape (a
+ * new weight set) this keeps every change next to its old line, where the shortest script would
+ * pair equal lines of different synapses. (Unified diff allows - and + lines in any order within
+ * a hunk; patch applies them in sequence.)
  */
 export function diffAligned(a: readonly string[], b: readonly string[]): Edit[] {
   if (a.length !== b.length) throw new Error('diffAligned needs lists of equal length');
-  const edits: Edit[] = [];
-  for (let i = 0; i < a.length; ) {
-    if (a[i] === b[i]) edits.push({ op: ' ', line: a[i++] });
-    else {
-      let j = i;
-      while (j < a.length && a[j] !== b[j]) j++;
-      for (let q = i; q < j; q++) edits.push({ op: '-', line: a[q] });
-      for (let q = i; q < j; q++) edits.push({ op: '+', line: b[q] });
-      i = j;
-    }
-  }
-  return edits;
+  return a.flatMap((line, i): Edit[] => (line === b[i] ? [{ op: ' ', line }] : [{ op: '-', line }, { op: '+', line: b[i] }]));
 }

@@ -24,13 +24,9 @@ export const netgenBinary = () => process.env.NETGEN ?? 'netgen-lvs';
 
 /** netgen's version ("1.5.133"), or SimulatorMissingError when it is not installed. */
 export async function netgenVersion(binary = netgenBinary()): Promise<string> {
-  let text: string;
-  try {
-    const r = await execa(binary, ['-batch', 'quit'], { reject: false, timeout: 20_000, stdin: 'ignore' });
-    text = `${r.stdout}\n${r.stderr}`;
-  } catch {
-    throw new SimulatorMissingError(binary, INSTALL_HINT);
-  }
+  const r = await execa(binary, ['-batch', 'quit'], { reject: false, timeout: 20_000, stdin: 'ignore' });
+  if ((r as { code?: string }).code === 'ENOENT') throw new SimulatorMissingError(binary, INSTALL_HINT);
+  const text = `${r.stdout}\n${r.stderr}`;
   const m = /Netgen\s+([\d.]+)/.exec(text);
   if (!m) throw new SimulatorMissingError(binary, `"${binary} -batch quit" did not print a netgen version; ${INSTALL_HINT}`);
   return m[1];

@@ -52,11 +52,12 @@ describe('line diffs', () => {
     expect(unifiedHunks(diffLines(['p', 'q'], ['p', 'Q']), 3, { a: 20, b: 20 })).toEqual(['@@ -20,2 +20,2 @@', ' p', '-q', '+Q']);
   });
 
-  it('can pair equal-length inputs line by line, keeping each change in place', () => {
+  it('can pair equal-length inputs line by line, each new line right after its old one', () => {
     const a = ['* w0: code +1', 'x0 vss vss vss vdd', '* w1: code 0', 'x1 vss vss vss vss'];
     const b = ['* w0: code 0', 'x0 vss vss vss vss', '* w1: code 0', 'x1 vss vss vss vss'];
     const e = diffAligned(a, b);
     expect(sides(e)).toEqual([a, b]);
-    expect(unifiedHunks(e, 0)).toEqual(['@@ -1,2 +1,2 @@', '-* w0: code +1', '-x0 vss vss vss vdd', '+* w0: code 0', '+x0 vss vss vss vss']);
+    expect(unifiedHunks(e, 0)).toEqual(['@@ -1,2 +1,2 @@', '-* w0: code +1', '+* w0: code 0', '-x0 vss vss vss vdd', '+x0 vss vss vss vss']);
+    expect(applyHunks(a, unifiedHunks(e, 1))).toEqual(b);
   });
 });
