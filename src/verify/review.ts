@@ -1,14 +1,14 @@
 /**
  * The review netlist of a trained network: the circuit as the layout will be checked against it
- * (LVS), written with the PDK's own device cells (from the descriptor's review_cell) and no
- * mismatch, in a hierarchy a reviewer can read (soma, synapse, one subcircuit per soma layer,
- * network on top with named pins), the weight bits tied off in their own include (weights.inc:
- * per weight layer the synapse array, every synapse's bits tied to its code); plus codes.csv and review.json, the manifest that says what it was made
- * from (hashes of design, PDK descriptor, model files, codes) and what it holds (transistors
- * per cell and type, the device table checked against the PDK's limits, gate area).
- * The same cell templates as the simulation netlist (netlists/cells) give the topology; only
- * the device line differs (netlists/review/mos.hbs). reviewBench wraps the review files in a
- * simulation deck with the PDK cells at nominal, to show both netlists compute the same.
+ * (LVS), written with the PDK's own device cells (the descriptor's review_cell) and no mismatch,
+ * in a hierarchy a reviewer can read (soma, synapse, one subcircuit per soma layer, network on
+ * top with named pins); the weight bits tied off in their own include (weights.inc: per weight
+ * layer the synapse array, every synapse's bits tied to its code); codes.csv; and review.json,
+ * the manifest of what the folder was made from (hashes of design, PDK descriptor, model files,
+ * codes) and what it holds (transistors per cell and type, the device table checked against the
+ * PDK's limits, gate area). The simulation netlist's cell templates (netlists/cells) give the
+ * topology; only the device line differs (netlists/review/mos.hbs). reviewBench and
+ * verifyReviewDc simulate the review files with the PDK's cells at nominal.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -17,13 +17,12 @@ import { countTransistors } from '../characterize/index.js';
 import { CELLS, cellGroups, resolveDesign, type CellDevice, type CellName, type Design } from '../design/index.js';
 import { codeBits, commonData, render, type SimOptions } from '../netlist/index.js';
 import type { DeviceType, Pdk } from '../pdk/index.js';
-import { nativeModelDir } from '../spice/index.js';
+import { nativeModelDir, type Engine } from '../spice/index.js';
 import { ConfigError } from '../util/errors.js';
 import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { formatNumber, formatSi, parseSi } from '../util/si.js';
 import { GENERATOR_VERSION } from '../util/version.js';
-import type { Engine } from '../spice/index.js';
 import { pwlPoints, type SpiceOutputs } from './layered.js';
 import { checkCodes, inlineIncludes, type Codes } from './network.js';
 
@@ -122,7 +121,6 @@ export function reviewNetlist(design: Design): string {
   const layerData = layers.map((n, k) => ({
     name: `layer${k}`,
     layer: k,
-    pre: k - 1,
     description:
       k === 0
         ? `layer0: the ${n} input somas, each fed at its pin in_<i>`
