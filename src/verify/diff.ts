@@ -59,8 +59,11 @@ export async function readFolderNetwork(path: string): Promise<FolderNetwork> {
     } catch (e) {
       throw new ConfigError(`${join(dir, 'review.json')} is not valid JSON: ${(e as Error).message}`);
     }
+    const where = join(dir, 'review.json');
     const layers = manifest.design?.config?.layers;
-    if (!Array.isArray(layers)) throw new ConfigError(`${join(dir, 'review.json')}: design.config.layers is missing`);
+    if (!Array.isArray(layers)) throw new ConfigError(`${where}: design.config.layers is missing`);
+    if (!Array.isArray(manifest.devices)) throw new ConfigError(`${where}: devices is missing (a review.json of another version?)`);
+    if (!Array.isArray(manifest.pdk?.model_files)) throw new ConfigError(`${where}: pdk.model_files is missing (a review.json of another version?)`);
     const codes = parseCodesCsv(readText(dir, 'codes.csv'), layers, join(dir, 'codes.csv'));
     return { dir, kind: 'review', manifest, codes, netlists: { 'network.spice': readText(dir, 'network.spice'), 'weights.inc': readText(dir, 'weights.inc') } };
   }
