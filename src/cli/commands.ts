@@ -39,6 +39,7 @@ import {
 } from '../index.js';
 import { Progress } from './progress.js';
 import { designFromArgs, type DesignArgs } from './design-args.js';
+import { reviewFolderCommand } from './review-commands.js';
 
 const out = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
@@ -55,6 +56,7 @@ export interface NetlistArgs extends DesignArgs {
   run?: string;
   /** network: a weights file to deploy on the run's die instead of its weights.json (cross-die, on purpose). */
   weights?: string;
+  for?: 'simulation' | 'review';
   instances?: number;
   codes?: number[];
   output?: string;
@@ -64,6 +66,7 @@ export interface NetlistArgs extends DesignArgs {
 /** network: the trained network of a run folder on its die, as network.cir + weights.inc + inputs.inc. */
 async function networkNetlistCommand(a: NetlistArgs): Promise<void> {
   if (!a.run) throw new ConfigError('netlist network needs --run <run folder> (holding design.json and weights.json)');
+  if (a.for === 'review') return reviewFolderCommand({ run: a.run, output: a.output, json: a.json, weights: a.weights });
   const run = resolve(a.run);
   const design = resolveDesign(readRunJson(run, 'design.json', 'run codesign characterize first'), join(run, 'design.json'));
   const models = existsSync(join(run, 'models.json')) ? readModels(run) : undefined;

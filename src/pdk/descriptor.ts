@@ -11,6 +11,10 @@ const deviceSchema = z.object({
   avt_mv_um: z.number().nonnegative(),
   /** Pelgrom coefficient of current-factor mismatch, %*um. */
   abeta_pct_um: z.number().nonnegative(),
+  /** The PDK's own device cell for this type, as layout extraction and LVS name it (review netlists: `x... <review_cell>`). */
+  review_cell: z.string().min(1).optional(),
+  /** The subcircuit in this descriptor's model files that implements review_cell, when it has another name there. */
+  model_cell: z.string().min(1).optional(),
 });
 
 /** A PDK descriptor file in pdk-models/ (or a user's own, given by path). */
@@ -32,6 +36,25 @@ export const pdkDescriptorSchema = z.object({
     files: z.array(z.string()).min(1),
     path: z.string().optional(),
   }),
+  /** How review netlists (PDK device cells, no mismatch) are written and simulated. */
+  review: z
+    .object({
+      /**
+       * How a device with multiplier m is drawn: "m" writes m=<m> on one instance; "parallel"
+       * writes m unit instances (for cells that ignore an instance's m in ngspice).
+       */
+      multiplier: z.enum(['m', 'parallel']).default('m'),
+      /**
+       * Source/drain diffusion length for the junction estimates the PDK's schematic symbols
+       * write on each device (as = ad = W * length, ps = pd = 2 * (W + length)); omitted, none
+       * are written and the cells' own defaults apply.
+       */
+      diffusion_length: size.optional(),
+      /** Parameters that switch the device cells' own statistical mismatch off, e.g. { "sw_stat_mismatch": 0 }. */
+      nominal_params: z.record(z.string(), z.number()).default({}),
+      notes: z.string().optional(),
+    })
+    .optional(),
   notes: z.string().optional(),
 });
 
@@ -49,6 +72,10 @@ export interface PdkDevice {
   avt: number;
   /** sigma(dbeta/beta) * sqrt(W*L), m (relative). */
   abeta: number;
+  /** The PDK's device cell (review netlists), when the descriptor names one. */
+  reviewCell?: string;
+  /** The subcircuit in the model files that implements reviewCell (defaults to reviewCell). */
+  modelCell?: string;
 }
 
 /** What the rest of codesign asks a PDK for. */
@@ -60,4 +87,5 @@ export interface Pdk {
   devices: Record<DeviceType, PdkDevice>;
   corners: Record<string, string>;
   models: PdkDescriptorFile['models'];
+  review?: NonNullable<PdkDescriptorFile['review']>;
 }

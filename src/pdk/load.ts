@@ -50,6 +50,7 @@ function resolveDescriptor(d: PdkDescriptorFile, file: string): Pdk {
       minL: parseSi(x.min_l, `${file}: devices.${type}.min_l`),
       avt: x.avt_mv_um * 1e-3 * 1e-6,
       abeta: x.abeta_pct_um * 1e-2 * 1e-6,
+      ...(x.review_cell ? { reviewCell: x.review_cell, modelCell: x.model_cell ?? x.review_cell } : {}),
     };
   };
   return {
@@ -60,6 +61,7 @@ function resolveDescriptor(d: PdkDescriptorFile, file: string): Pdk {
     devices: { nfet: device('nfet'), pfet: device('pfet') },
     corners: d.corners,
     models: d.models,
+    ...(d.review ? { review: d.review } : {}),
   };
 }
 
