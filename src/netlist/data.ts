@@ -36,6 +36,7 @@ export function commonData(design: Design, seed: number, title: string, options:
     pdk: design.pdk.name,
     corner: design.config.corner,
     modelInclude: design.modelInclude,
+    modelLines: design.modelLines,
     vdd: formatNumber(design.vdd),
     supply: `dc ${formatNumber(design.vdd)}`,
     temperature: formatNumber(design.config.temperature),
