@@ -29,7 +29,7 @@ export const studyOptions = {
 
 export const sweepOptions = {
   ...studyOptions,
-  set: { type: 'string', array: true, demandOption: true, describe: 'KEY=V1,V2,...: a swept design field (soma.l, synapse.src.w, vdd, mismatch.avt_mv_um, corner, layers, ...); repeat for a grid' },
+  set: { type: 'string', array: true, demandOption: true, describe: 'KEY=V1,V2,...: a swept design field (soma.l, synapse.src.w, vdd, mismatch.avt_mv_um, pdk, corner, layers, ...); repeat for a grid' },
   dies: { type: 'number', default: 3, describe: 'dies per point: seeds 1..K' },
   seeds: { type: 'number', array: true, describe: 'die seeds (instead of --dies)' },
   'full-samples': { type: 'number', default: 5, describe: 'full-network transient samples on the first die of each point (power, energy, settling); 0 skips' },

@@ -34,7 +34,7 @@ const sizeEntry = z.object({ w: size, l: size }).strict();
 
 /** A PDK descriptor file in pdk-models/ (or a user's own, given by path). */
 export const pdkDescriptorSchema = z.object({
-  name: z.string().regex(/^[a-z0-9_-]+$/),
+  name: z.string().regex(/^[A-Za-z0-9_-]+$/),
   description: z.string(),
   feature_size: size,
   supply: z.object({ default: z.number().positive(), max: z.number().positive() }),
