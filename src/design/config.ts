@@ -125,6 +125,10 @@ export function resolveDesign(input: unknown, source = 'design'): Design {
   const modelLines = cornerLines(pdk, parsed.corner);
   const vdd = parsed.vdd ?? pdk.supply.default;
   if (vdd > pdk.supply.max) throw new ConfigError(`${source}: vdd ${vdd} V exceeds the ${pdk.name} maximum ${pdk.supply.max} V`);
+  for (const [cell, groups] of Object.entries(pdk.referenceSizes ?? {}))
+    for (const g of Object.keys(groups))
+      if (!(cell in CELLS) || !cellGroups(cell as CellName).includes(g))
+        throw new ConfigError(`${pdk.descriptorPath}: reference_sizes.${cell}.${g} is not a device group (cells: ${(Object.keys(CELLS) as CellName[]).map((c) => `${c}: ${cellGroups(c).join(', ')}`).join('; ')})`);
   const sizes = {} as Design['sizes'];
   const filled = {} as Pick<DesignConfig, CellName>;
   for (const cell of Object.keys(CELLS) as CellName[]) {

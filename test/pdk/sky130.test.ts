@@ -88,6 +88,15 @@ describe('sky130 descriptor and its derived library', () => {
     expect(gf.sizes.soma.n).toEqual({ w: 2.7e-6, l: 4.5e-7 });
   });
 
+  it('a descriptor whose reference_sizes name an unknown device group is refused, naming it', () => {
+    const d = JSON.parse(readFileSync(join(pdkModelsDir(), 'sky130.json'), 'utf8'));
+    d.reference_sizes.soma.q = { w: '1u', l: '1u' };
+    d.models.path = join(pdkModelsDir(), 'sky130');
+    const f = join(tempDir(), 'bad-ref.json');
+    writeFileSync(f, JSON.stringify(d));
+    expect(() => resolveDesign({ pdk: f })).toThrow(/bad-ref\.json: reference_sizes\.soma\.q is not a device group/);
+  });
+
   it('only tt is bundled: another corner says where to get it', () => {
     expect(() => resolveDesign({ pdk: 'sky130', corner: 'ff' })).toThrow(/unknown corner "ff" for PDK sky130 \(known: tt\); .*PDK_ROOT.*--pdk sky130A/);
   });
