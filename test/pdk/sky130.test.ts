@@ -34,7 +34,7 @@ describe('sky130 descriptor and its derived library', () => {
         form === 'x'
           ? `x${name} ${nodes} sky130_fd_pr__${type}_01v8 w=${w} l=${l}`
           : // What the subcircuit passes its m instance; codesign's cells leave these at ngspice's defaults,
-            // which moves only the off-state leakage (about 1 % at Vgs = 0, < 1e-7 relative from 0.6 V up).
+            // which moves only the off-state leakage (about 1 % at Vgs = 0, < 2e-7 relative from 0.6 V up).
             `m${name} ${nodes} sky130_fd_pr__${type}_01v8__model w=${w} l=${l} ad=0 as=0 pd=0 ps=0 nrd=0 nrs=0 sa=0 sb=0 sd=0 nf=1`;
       return [
         `* ${form === 'x' ? 'subcircuit form, bundled modelcard.skywater' : 'primitive form, derived library'}`,
