@@ -163,7 +163,10 @@ export async function sweepCommand(a: SweepArgs): Promise<SweepFile> {
   seeds.forEach((s) => wholeNumber(s, '--seeds', 0));
   if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new ConfigError(`--seeds: expected distinct die seeds, got ${seeds.join(' ')}`);
   const { dir, design, opts, executor, connect } = studySetup(a, 'sweep');
-  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base: design.config, axes, seeds, fullSamples: a['full-samples'], out: dir })), printSweep);
+  // Swept PDKs each take their own reference cells, so the base then holds only the sizes the
+  // user set (otherwise the resolved config, whose job ids earlier sweeps used).
+  const base = axes.some((x) => x.key === 'pdk') ? design.input : design.config;
+  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base, axes, seeds, fullSamples: a['full-samples'], out: dir })), printSweep);
 }
 
 /** Runs a study, writes its report, prints its table (or JSON) and closes the executor. */

@@ -106,6 +106,8 @@ export interface DeviceSize {
 /** A design checked against its PDK, with sizes in metres. */
 export interface Design {
   config: DesignConfig;
+  /** The validated config as given: sizes only where the design sets them (a base for other PDKs). */
+  input: DesignInput;
   pdk: Pdk;
   vdd: number;
   /** What the corner loads, for headers ("file" or "file section", comma-separated). */
@@ -150,7 +152,7 @@ export function resolveDesign(input: unknown, source = 'design'): Design {
   const config = { ...parsed, ...filled } as DesignConfig;
   const { seed: _seed, ...rest } = config;
   const hash = sha256(canonicalJson({ ...rest, vdd, sizes })).slice(0, 16);
-  return { config, pdk, vdd, modelInclude, modelLines, sizes, hash };
+  return { config, input: parsed as DesignInput, pdk, vdd, modelInclude, modelLines, sizes, hash };
 }
 
 /** A group's size when the design sets none: the PDK's reference cell, else GF180MCU's. */

@@ -120,6 +120,11 @@ describe('codesign sweep', () => {
     expect(sky.design.config.soma.n).toEqual({ w: '3u', l: '500n' });
     expect(sky.design.config.synapse.src).toEqual({ w: '420n', l: '1u' });
     expect(activeArea(sky.design)).toBeGreaterThan(activeArea(gf.design));
+    // The CLI's base for a PDK axis is the design as given (design.input): only sizes the user set.
+    const given = resolveDesign({ layers: [4, 10, 3], synapse: { src: { l: '2u' } } }).input;
+    const [, skyGiven] = expandGrid(given, parseSets(['pdk=gf180mcu,sky130']));
+    expect(skyGiven.design.config.soma.n).toEqual({ w: '3u', l: '500n' });
+    expect(skyGiven.design.config.synapse.src).toEqual({ w: '420n', l: '2u' });
     const both = expandGrid({}, parseSets(['pdk=gf180mcu,sky130', 'soma.l=1u']));
     expect(both.map((p) => p.design.sizes.soma.n.l)).toEqual([1e-6, 1e-6]);
     expect(() => expandGrid({}, parseSets(['pdk=gf180mcu,sky130', 'soma.l=0.45u']))).toThrow(/^--set pdk=sky130 soma.l=0.45u: soma.n W\/L = 3u\/450n has no sky130 nfet model: .*nearest W\/L: 3u\/500n/);
