@@ -2,7 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CodesignError, ExitCode, GENERATOR_VERSION } from '../index.js';
-import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
+import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, pdkSizesCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
 import { reportCommand, reportOptions } from './report-command.js';
 import { trainCommand, trainOptions } from './train-command.js';
@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('cache', { type: 'boolean', default: true, describe: 'reuse stored results of identical runs (--no-cache to force)' }),
       (a) => simulateCommand(a as never),
     )
-    .command('pdk', 'list PDKs or export their model files', (y) =>
+    .command('pdk', 'list PDKs, export their model files, show their allowed sizes', (y) =>
       y
         .command('list', 'list the bundled PDK descriptors', {}, (a) => pdkListCommand(a as never))
         .command(
@@ -70,7 +70,13 @@ export async function main(argv: string[]): Promise<number> {
           (z) => z.positional('dir', { type: 'string', demandOption: true }).option('pdk', { type: 'string', describe: 'PDK (default gf180mcu)' }),
           (a) => pdkExportCommand(a as never),
         )
-        .demandCommand(1, 'name a pdk command: list or export'),
+        .command(
+          'sizes <pdk>',
+          'the device sizes a PDK has models for (binned PDKs such as sky130) and its reference cells',
+          (z) => z.positional('pdk', { type: 'string', demandOption: true }).option('json', { type: 'boolean' }),
+          (a) => pdkSizesCommand(a as never),
+        )
+        .demandCommand(1, 'name a pdk command: list, export or sizes'),
     )
     .command(
       'characterize',
