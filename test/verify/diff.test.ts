@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { weightsSchema } from '../../src/train/index.js';
 import { diffFolders, writeReview } from '../../src/verify/index.js';
@@ -50,8 +50,9 @@ describe('codesign diff', () => {
     const wide = tempDir();
     const design = JSON.parse(readFileSync(join(runA, 'design.json'), 'utf8'));
     writeFileSync(join(wide, 'design.json'), JSON.stringify({ ...design, synapse: { ...design.synapse, src: { w: '0.54u', l: '0.54u' } } }));
-    copyFileSync(join(runA, 'weights.json'), join(wide, 'weights.json'));
-    const d = await diffFolders(runA, wide);
+    // The same codes deployed on the wider design on purpose (--weights): run A's review against the wide one's.
+    const revWide = (await writeReview(wide, tempDir(), join(runA, 'weights.json'))).dir;
+    const d = await diffFolders(revA, revWide);
     expect(d.design).toEqual([{ field: 'synapse.src.w', a: '0.27u', b: '0.54u' }]);
     expect(d.devices).toEqual([{ field: 'synapse.src.pfet.w', a: '270n', b: '540n' }]);
     expect(d.codes.changed).toEqual([]);
