@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../util/errors.js';
+import { toCsv } from '../util/csv.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 /**
@@ -35,18 +36,9 @@ export interface MeasurementRow {
 export const MEASUREMENT_COLUMNS = ['device', 'kind', 'layer', 'pre', 'post', 'config', 'point', 'x_a', 'y_a'] as const;
 export const SYNAPSE_CONFIGS = ['+4', '+2', '+1', '-4', '-2', '-1'] as const;
 
-/**
- * Writes the table as CSV: numbers at full precision (JavaScript's shortest round-trip form),
- * no quoting (no field holds a comma), an empty field for a soma's post.
- */
+/** Writes the table as CSV with danfo.js (full precision numbers). */
 export async function writeMeasurements(path: string, rows: MeasurementRow[]): Promise<void> {
-  const lines = new Array<string>(rows.length + 1);
-  lines[0] = MEASUREMENT_COLUMNS.join(',');
-  for (let k = 0; k < rows.length; k++) {
-    const r = rows[k];
-    lines[k + 1] = `${r.device},${r.kind},${r.layer},${r.pre},${r.post === null ? '' : r.post},${r.config},${r.point},${r.x_a},${r.y_a}`;
-  }
-  await writeFileAtomic(path, lines.join('\n') + '\n');
+  await writeFileAtomic(path, toCsv(MEASUREMENT_COLUMNS, rows.map((r) => ({ ...r, post: r.post === null ? '' : r.post }))));
 }
 
 /** Currents above this are not plausible for these cells: likely nA or uA given as numbers. */

@@ -60,6 +60,7 @@ export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<
       verifyNaive: input.verify_naive,
       samples: input.samples,
       fullSamples: input.full_samples,
+      trainThreads: ctx.engineWorkers,
     });
     const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };
     return { ...record, dir: input.out, sim_runs: stats.runs, sim_hits: stats.hits };

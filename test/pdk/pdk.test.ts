@@ -33,11 +33,12 @@ describe('PDK descriptors', () => {
       cards.set(m[1], { lmin: num('lmin'), lmax: num('lmax'), wmin: num('wmin'), wmax: num('wmax') });
     }
     for (const type of ['nfet', 'pfet'] as const) {
-      const bins = pdk.devices[type].bins;
+      const bins = pdk.devices[type].bins!;
       expect(bins.map((b) => b.model)).toEqual([...cards.keys()].filter((n) => n.startsWith(pdk.devices[type].model + '.')));
       for (const b of bins) {
-        const c = cards.get(b.model)!;
-        for (const k of ['lmin', 'lmax', 'wmin', 'wmax'] as const) expect(Math.abs(b[k] - c[k]) / c[k]).toBeLessThan(1e-12);
+        const c = cards.get(b.model!)!;
+        const ours = { lmin: b.l[0], lmax: b.l[1], wmin: b.w[0], wmax: b.w[1] };
+        for (const k of ['lmin', 'lmax', 'wmin', 'wmax'] as const) expect(Math.abs(ours[k] - c[k]) / c[k]).toBeLessThan(1e-12);
       }
     }
     expect(modelFor(pdk, 'pfet', 2.7e-6, 0.45e-6)).toBe('pmos_3p3.8');
