@@ -11,7 +11,7 @@ describe('codesign run on Iris, end to end through SPICE', () => {
     const engine = new WasmEngine({ workers: 2 });
     const out = tempDir();
     try {
-      const s = await runFlow(engine, resolveDesign({}), out, { dataset: 'iris', fullSamples: 10 });
+      const s = await runFlow(engine, resolveDesign({}), out, { dataset: 'iris', energy: 'full', energySamples: 10 });
       expect(s.spice_samples).toBe(30);
       expect(s.agreement).toBeGreaterThanOrEqual(0.97);
       expect(Math.abs(s.accuracy.spice - s.accuracy.model_on_spice_samples)).toBeLessThanOrEqual(0.02 + 1e-9);

@@ -18,7 +18,7 @@ describe('codesign sweep', () => {
         const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 2 });
         try {
           return await runSweep({
-            base: resolveDesign({}).config, axes, seeds: [1, 2], dataset: 'iris', engine: 'ngspice', verify: 'layered', samples: 6, fullSamples: 2, trainSeed: 1, out, executor,
+            base: resolveDesign({}).config, axes, seeds: [1, 2], dataset: 'iris', engine: 'ngspice', verify: 'layered', samples: 6, energy: 'full', energySamples: 2, trainSeed: 1, out, executor,
           });
         } finally {
           await executor.close();
@@ -64,7 +64,7 @@ describe('codesign sweep', () => {
       const out = tempDir();
       const executor = new LocalExecutor({ store: join(out, 'jobs'), workers: 2 });
       // A 2-2-3 network characterizes, then cannot train on Iris (4 features): a ConfigError.
-      const input: FlowJobInput = { design: { layers: [2, 2, 3], seed: 1 }, dataset: 'iris', train_seed: 1, verify: 'none', verify_naive: false, full_samples: 0, engine: 'ngspice', out: 'bad' };
+      const input: FlowJobInput = { design: { layers: [2, 2, 3], seed: 1 }, dataset: 'iris', train_seed: 1, verify: 'none', verify_naive: false, energy: 'none', engine: 'ngspice', out: 'bad' };
       const bad = identify({ kind: 'flow', input });
       const unknown = identify({ kind: 'nonsense', input: {} });
       try {
