@@ -46,7 +46,7 @@ describe('codesign report', () => {
     const design = resolveDesign({ layers: [5, 4, 3] });
     engine = await createEngine('ngspice', design.pdk, { cache: false });
     run = tempDir('codesign-report-run-');
-    await runFlow(engine, design, run, { dataset: 'iris', samples: 12, fullSamples: 2, epochs: 60 });
+    await runFlow(engine, design, run, { dataset: 'iris', samples: 12, energy: 'full', energySamples: 2, epochs: 60 });
   }, 300_000);
   afterAll(() => engine?.close());
 
