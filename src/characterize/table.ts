@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../util/errors.js';
+import { toCsv } from '../util/csv.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 /**
@@ -37,22 +38,7 @@ export const SYNAPSE_CONFIGS = ['+4', '+2', '+1', '-4', '-2', '-1'] as const;
 
 /** Writes the table as CSV with danfo.js (full precision numbers). */
 export async function writeMeasurements(path: string, rows: MeasurementRow[]): Promise<void> {
-  const dfd = await import('danfojs');
-  const cols: Record<string, (string | number)[]> = Object.fromEntries(MEASUREMENT_COLUMNS.map((c) => [c, [] as (string | number)[]]));
-  for (const r of rows) {
-    cols.device.push(r.device);
-    cols.kind.push(r.kind);
-    cols.layer.push(r.layer);
-    cols.pre.push(r.pre);
-    cols.post.push(r.post === null ? '' : r.post);
-    cols.config.push(r.config);
-    cols.point.push(r.point);
-    cols.x_a.push(r.x_a);
-    cols.y_a.push(r.y_a);
-  }
-  const df = new dfd.DataFrame(cols, { columns: [...MEASUREMENT_COLUMNS] });
-  const csv = dfd.toCSV(df) as string;
-  await writeFileAtomic(path, csv.endsWith('\n') ? csv : csv + '\n');
+  await writeFileAtomic(path, toCsv(MEASUREMENT_COLUMNS, rows.map((r) => ({ ...r, post: r.post === null ? '' : r.post }))));
 }
 
 /** Currents above this are not plausible for these cells: likely nA or uA given as numbers. */

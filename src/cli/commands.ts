@@ -1,20 +1,48 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { countTransistors, measureSomas, measureSynapses, planBatches } from '../characterize/index.js';
-import { checkCodes, estimateRun, networkFiles, verifyRun, type EnergyMode, type VerifyMode } from '../verify/index.js';
-import { runFlow } from '../study/index.js';
-import { writeReport } from '../report/index.js';
-import { characterizeAndFit, fitMeasurements, type FitRunResult } from '../fit/index.js';
+import {
+  allowedSizes,
+  CELLS,
+  characterizeAndFit,
+  checkCodes,
+  checkModelsForDesign,
+  estimateRun,
+  ConfigError,
+  countTransistors,
+  createEngine,
+  dieOf,
+  exportModels,
+  fitMeasurements,
+  formatSi,
+  listPdks,
+  loadPdk,
+  measureSomas,
+  measureSynapses,
+  networkFiles,
+  ngspiceHasKlu,
+  planBatches,
+  readModels,
+  readRunJson,
+  readRunWeights,
+  resolveDesign,
+  runFlow,
+  somaTestbench,
+  synapseTestbench,
+  verifyRun,
+  writeFileAtomic,
+  writeReport,
+  writeResultsCsv,
+  type CellName,
+  type EnergyMode,
+  type Engine,
+  type FitRunResult,
+  type Provenance,
+  type VerifyMode,
+} from '../index.js';
 import { Progress } from './progress.js';
-import { CELLS, resolveDesign, type CellName } from '../design/index.js';
-import { somaTestbench, synapseTestbench } from '../netlist/index.js';
-import { listPdks, loadPdk } from '../pdk/index.js';
-import { createEngine, exportModels, ngspiceHasKlu, writeResultsCsv, type Engine } from '../spice/index.js';
-import { ConfigError } from '../util/errors.js';
-import { readRunJson, writeFileAtomic } from '../util/fs.js';
-import { formatSi } from '../util/si.js';
 import { designFromArgs, type DesignArgs } from './design-args.js';
+import { reviewFolderCommand } from './review-commands.js';
 
 const out = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
@@ -29,6 +57,9 @@ export function table(header: string[], rows: (string | number)[][]): string {
 export interface NetlistArgs extends DesignArgs {
   cell: CellName | 'network';
   run?: string;
+  /** network: a weights file to deploy on the run's die instead of its weights.json (cross-die, on purpose). */
+  weights?: string;
+  for?: 'simulation' | 'review';
   instances?: number;
   codes?: number[];
   output?: string;
@@ -38,15 +69,22 @@ export interface NetlistArgs extends DesignArgs {
 /** network: the trained network of a run folder on its die, as network.cir + weights.inc + inputs.inc. */
 async function networkNetlistCommand(a: NetlistArgs): Promise<void> {
   if (!a.run) throw new ConfigError('netlist network needs --run <run folder> (holding design.json and weights.json)');
-  const design = resolveDesign(readRunJson(a.run, 'design.json', 'run codesign characterize first'), join(resolve(a.run), 'design.json'));
-  const weights = readRunJson(a.run, 'weights.json', 'run codesign train first') as { codes: number[][][] };
-  checkCodes(weights.codes, design.config.layers, join(resolve(a.run), 'weights.json'));
+  if (a.for === 'review') return reviewFolderCommand({ run: a.run, output: a.output, json: a.json, weights: a.weights });
+  const run = resolve(a.run);
+  const design = resolveDesign(readRunJson(run, 'design.json', 'run codesign characterize first'), join(run, 'design.json'));
+  const models = existsSync(join(run, 'models.json')) ? readModels(run) : undefined;
+  if (models) checkModelsForDesign(design, join(run, 'design.json'), models.models, models.path);
+  const deployed = readRunWeights(run, dieOf(design, models?.hash), a.weights);
+  const codes = (deployed.raw as { codes: number[][][] }).codes;
+  checkCodes(codes, design.config.layers, deployed.path);
   const dir = resolve(a.output ?? a.run);
-  const files = networkFiles(design, design.config.seed, weights.codes);
+  const files = networkFiles(design, design.config.seed, codes);
+  if (deployed.note) files['weights.inc'] = `* ${deployed.note}\n${files['weights.inc']}`;
   for (const [name, text] of Object.entries(files)) await writeFileAtomic(join(dir, name), text);
   const counts = countTransistors(design.config.layers);
-  if (a.json) json({ dir, files: Object.keys(files).map((f) => join(dir, f)), ...counts });
-  else out(`wrote ${Object.keys(files).map((f) => join(dir, f)).join(', ')}: ${design.config.layers.join('-')} network, ${counts.transistors} transistors (5 x ${counts.somas} somas + 11 x ${counts.synapses} synapses + ${counts.readouts} readout nFETs)`);
+  if (a.json) return json({ dir, files: Object.keys(files).map((f) => join(dir, f)), ...counts, weights: deployed.source });
+  if (deployed.note) process.stderr.write(`netlist: ${deployed.note}\n`);
+  out(`wrote ${Object.keys(files).map((f) => join(dir, f)).join(', ')}: ${design.config.layers.join('-')} network, ${counts.transistors} transistors (5 x ${counts.somas} somas + 11 x ${counts.synapses} synapses + ${counts.readouts} readout nFETs)`);
 }
 
 export async function netlistCommand(a: NetlistArgs): Promise<void> {
@@ -123,13 +161,32 @@ export async function pdkListCommand(a: { json?: boolean }): Promise<void> {
       pdks.map((p) => [
         p.name,
         Object.keys(p.corners).join(','),
-        `${p.devices.nfet.model} >= ${formatSi(p.devices.nfet.minW)}/${formatSi(p.devices.nfet.minL)}`,
-        `${p.devices.pfet.model} >= ${formatSi(p.devices.pfet.minW)}/${formatSi(p.devices.pfet.minL)}`,
+        ...(['nfet', 'pfet'] as const).map((t) => {
+          const d = p.devices[t];
+          return d.bins ? `${d.model} (${d.bins.length} sizes)` : `${d.model} >= ${formatSi(d.minW)}/${formatSi(d.minL)}`;
+        }),
         `${+(p.devices.nfet.avt * 1e9).toFixed(3)}/${+(p.devices.pfet.avt * 1e9).toFixed(3)}`,
         p.description,
       ]),
     ),
   );
+}
+
+/** The W/L pairs each device type of a PDK has models for, and the cells' sizes on it. */
+export async function pdkSizesCommand(a: { pdk: string; json?: boolean }): Promise<void> {
+  const pdk = loadPdk(a.pdk);
+  const design = resolveDesign({ pdk: a.pdk });
+  const reference = Object.fromEntries(Object.entries(design.sizes).map(([c, gs]) => [c, Object.fromEntries(Object.entries(gs).map(([g, s]) => [g, `${formatSi(s.w)}/${formatSi(s.l)}`]))]));
+  const devices = (['nfet', 'pfet'] as const).map((t) => {
+    const d = pdk.devices[t];
+    return { type: t, model: d.model, binned: !!d.bins, min: `${formatSi(d.minW)}/${formatSi(d.minL)}`, sizes: allowedSizes(d).map((s) => `${formatSi(s.w, 3)}/${formatSi(s.l, 3)}`) };
+  });
+  if (a.json) return json({ pdk: pdk.name, devices, reference_sizes: reference });
+  for (const d of devices) {
+    if (!d.binned) out(`${d.type} ${d.model}: any W/L at or above ${d.min}`);
+    else out(`${d.type} ${d.model}: ${d.sizes.length} binned sizes W/L (+-5 nm)\n  ${d.sizes.join('  ')}`);
+  }
+  out(`reference cells (used where a design sets no size):\n${Object.entries(reference).map(([c, gs]) => `  ${c}: ${Object.entries(gs).map(([g, s]) => `${g} ${s}`).join(', ')}`).join('\n')}`);
 }
 
 export async function pdkExportCommand(a: { dir: string; pdk?: string; json?: boolean }): Promise<void> {
@@ -238,6 +295,8 @@ export async function fitCommand(a: FitArgs): Promise<void> {
 
 export interface VerifyArgs {
   run: string;
+  /** A weights file to deploy on the run's die instead of its weights.json (cross-die, on purpose). */
+  weights?: string;
   engine: string;
   mode: VerifyMode | 'estimate';
   samples?: number;
@@ -264,7 +323,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   const engineOpts = { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined };
   if (a.mode === 'estimate') {
     const r = await withEngine(a.engine, design.pdk, engineOpts, (e) =>
-      estimateRun(e, a.run, { samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, onProgress: progressBar('estimate') }),
+      estimateRun(e, a.run, { weights: a.weights, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, onProgress: progressBar('estimate') }),
     );
     if (a.json) return json(r);
     const ref = r.layered_reference as { samples: number; class_agreement: number; dc_deviation: { median: number; max: number }; dc_power_ratio?: { median: number } } | undefined;
@@ -282,9 +341,10 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   }
   const mode = a.mode;
   const r = await withEngine(a.engine, design.pdk, engineOpts, (e) =>
-    verifyRun(e, a.run, { mode, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], dcReference: a['dc-reference'], onProgress: progressBar('verify') }),
+    verifyRun(e, a.run, { mode, weights: a.weights, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], dcReference: a['dc-reference'], onProgress: progressBar('verify') }),
   );
   if (a.json) return json(r);
+  const weights = (r.provenance as Provenance).weights;
   const acc = r.accuracy as { spice: number; model: number };
   const err = r.output_error as { median_abs: number; p90_abs: number; max_abs: number };
   const rows: (string | number)[][] = [
@@ -301,6 +361,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (dc) rows.push(['DC reference', typeof dc.source === 'string' ? dc.source : `from ${dc.source.file} (${dc.source.engine})`]);
   if (dc) rows.push(['window end vs DC: class agreement | deviation (median, max)', `${pct(dc.class_agreement_transient_vs_dc)} | ${pct(dc.window_end_deviation.median)}, ${pct(dc.window_end_deviation.max)}`]);
   out(`SPICE verification (${a.mode}) of ${resolve(a.run)}: ${(r.network as number[]).join('-')} network, ${r.transistors} transistors, engine ${r.engine}`);
+  if (weights.cross_die) out(`weights: ${weights.file}, ${weights.trained_for ? `trained for die ${weights.trained_for.die_seed} (design ${weights.trained_for.design_hash}, models.json sha256 ${weights.trained_for.models_hash.slice(0, 12)})` : 'no record of the die it was trained for'}: deployed on die ${r.die_seed} on purpose (cross-die)`);
   out(table(['', 'value'], rows));
   out(`${r.spice_runs} simulator run(s), ${(r.elapsed_s as number).toFixed(1)} s; wrote ${join(resolve(a.run), a.mode === 'full' ? 'verify-full.json' : 'verify.json')}`);
 }

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { CELLS, PRESETS, cellGroups, resolveDesign, type CellName, type Design } from '../design/index.js';
-import { ConfigError } from '../util/errors.js';
-import { parseSi } from '../util/si.js';
+import { CELLS, ConfigError, PRESETS, cellGroups, parseSi, resolveDesign, type CellName, type Design } from '../index.js';
 
 /** Design options shared by every command that builds a circuit. */
 export interface DesignArgs {

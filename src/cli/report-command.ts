@@ -1,9 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { resolveDesign } from '../design/index.js';
-import { writeReport, type ReportResult } from '../report/index.js';
-import { createEngine, type Engine } from '../spice/index.js';
-import { readRunJson } from '../util/fs.js';
+import { createEngine, readRunJson, resolveDesign, writeReport, type Engine, type ReportResult } from '../index.js';
 
 export interface ReportArgs {
   /** Run or study folder. */

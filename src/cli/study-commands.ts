@@ -1,13 +1,27 @@
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { writeReport } from '../report/index.js';
-import type { DatasetName } from '../data/index.js';
-import type { EngineName } from '../spice/index.js';
-import { LocalExecutor, parseSets, RedisExecutor, runSweep, runYield, type AccuracySource, type Executor, type ExecutorProgress, type FlowVerify, type StudyOptions, type SweepFile, type YieldFile } from '../study/index.js';
-import { ConfigError } from '../util/errors.js';
-import { ESTIMATE_ABOVE_TRANSISTORS, type EnergyMode } from '../verify/index.js';
-import { GENERATOR_VERSION } from '../util/version.js';
-import { formatSi } from '../util/si.js';
+import {
+  ConfigError,
+  ESTIMATE_ABOVE_TRANSISTORS,
+  formatSi,
+  GENERATOR_VERSION,
+  LocalExecutor,
+  parseSets,
+  RedisExecutor,
+  runSweep,
+  runYield,
+  writeReport,
+  type AccuracySource,
+  type DatasetName,
+  type EnergyMode,
+  type EngineName,
+  type Executor,
+  type ExecutorProgress,
+  type FlowVerify,
+  type StudyOptions,
+  type SweepFile,
+  type YieldFile,
+} from '../index.js';
 import { table } from './commands.js';
 import { designFromArgs, designOptions, type DesignArgs } from './design-args.js';
 import { Progress } from './progress.js';
@@ -32,7 +46,7 @@ export const studyOptions = {
 
 export const sweepOptions = {
   ...studyOptions,
-  set: { type: 'string', array: true, demandOption: true, describe: 'KEY=V1,V2,...: a swept design field (soma.l, synapse.src.w, vdd, mismatch.avt_mv_um, corner, layers, ...); repeat for a grid' },
+  set: { type: 'string', array: true, demandOption: true, describe: 'KEY=V1,V2,...: a swept design field (soma.l, synapse.src.w, vdd, mismatch.avt_mv_um, pdk, corner, layers, ...); repeat for a grid' },
   dies: { type: 'number', describe: 'dies per point: seeds 1..K (default 2 for mnist, 3 for iris)' },
   seeds: { type: 'number', array: true, describe: 'die seeds (instead of --dies)' },
   'verify-dies': { type: 'number', describe: 'with --verify layered: dies of each point verified in SPICE, the first ones (default: 1 for mnist, a spot check; all for iris)' },
@@ -183,7 +197,10 @@ export async function sweepCommand(a: SweepArgs): Promise<SweepFile> {
   seeds.forEach((s) => wholeNumber(s, '--seeds', 0));
   if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new ConfigError(`--seeds: expected distinct die seeds, got ${seeds.join(' ')}`);
   const { dir, design, opts, executor, connect } = studySetup(a, 'sweep');
-  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base: design.config, axes, seeds, verifyDies: a['verify-dies'] ?? (opts.dataset === 'mnist' ? 1 : undefined), out: dir })), printSweep);
+  // Swept PDKs each take their own reference cells, so the base then holds only the sizes the
+  // user set (otherwise the resolved config, whose job ids earlier sweeps used).
+  const base = axes.some((x) => x.key === 'pdk') ? design.input : design.config;
+  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base, axes, seeds, verifyDies: a['verify-dies'] ?? (opts.dataset === 'mnist' ? 1 : undefined), out: dir })), printSweep);
 }
 
 /** Runs a study, writes its report, prints its table (or JSON) and closes the executor. */

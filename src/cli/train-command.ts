@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { DATASETS } from '../data/index.js';
-import { trainRunFull, type TrainingFile } from '../train/index.js';
+import { DATASETS, trainRunFull, type TrainingFile } from '../index.js';
 import { table } from './commands.js';
 
 export interface TrainArgs {
@@ -23,7 +22,7 @@ export const trainOptions = {
   dataset: { choices: DATASETS, describe: 'dataset (default: iris for 3 output classes, mnist otherwise); a network with one input more than the dataset gets a constant bias input' },
   'mnist-idx': { type: 'string', describe: 'directory with the standard MNIST IDX files (train-images-idx3-ubyte, ...) instead of the packaged 10,000 digits' },
   epochs: { type: 'number', describe: 'most epochs per training (default iris 400, mnist 60); early stopping on validation accuracy' },
-  patience: { type: 'number', describe: 'epochs without a better validation accuracy before stopping (default iris 100, mnist 15)' },
+  patience: { type: 'number', describe: 'epochs without a better validation accuracy before stopping (default iris 100, mnist 10)' },
   batch: { type: 'number', describe: 'minibatch size (default iris 10, mnist 50)' },
   lr: { type: 'number', describe: 'Adam step size in code units (default iris 0.05, mnist 0.02)' },
   seed: { type: 'number', default: 1, describe: 'training seed: initial weights and sample order' },
@@ -39,7 +38,7 @@ export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
   const { dir, training, weights, result } = await trainRunFull(a.run, a);
   const paths = { weights: join(dir, 'weights.json'), training: join(dir, 'training.json') };
   if (a.json) {
-    out(JSON.stringify({ run: dir, ...paths, dataset: training.dataset, seed: training.seed, engine: training.engine, baselines: training.baselines, metrics: training.metrics }, null, 2));
+    out(JSON.stringify({ run: dir, ...paths, dataset: training.dataset, seed: training.seed, engine: training.engine, baselines: training.baselines, derived: training.derived, currents: training.currents, warnings: training.warnings, metrics: training.metrics }, null, 2));
     return training;
   }
   const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
@@ -56,6 +55,11 @@ export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
     ),
   );
   out(`aware - naive: ${(100 * m.aware_gain_over_naive).toFixed(1)} points; ideal quantized - aware: ${(100 * m.aware_gap_to_ideal_quantized).toFixed(1)} points`);
+  const d = training.derived, c = training.currents, nA = (a: number) => `${(a * 1e9).toFixed(0)} nA`;
+  out(`scale: chain gain die ${d.die.chain_gain.toFixed(2)} (gain per code step ${d.die.gain_per_code.map((g) => g.pos.toFixed(3)).join(', ')}), nominal ${d.nominal.chain_gain.toFixed(2)}; logit scale die ${d.die.logit_scale.toFixed(2)}, nominal ${d.nominal.logit_scale.toFixed(2)}`);
+  const beyond = c.aware.largest_class_current_median_a > c.range.soma_max_a ? ' (beyond: the fitted models extrapolate)' : '';
+  out(`currents (aware, test split): median largest class current ${nA(c.aware.largest_class_current_median_a)}, soma inputs p99 ${c.aware.soma_input_p99_a.map(nA).join(', ')}; somas characterized to ${nA(c.range.soma_max_a)}${beyond}`);
+  for (const w of training.warnings) out(`WARNING: ${w}`);
   out(`wrote ${paths.weights} and ${paths.training}`);
   return training;
 }

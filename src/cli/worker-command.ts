@@ -1,6 +1,4 @@
-import { QUEUE, StudyWorker } from '../study/index.js';
-import { ConfigError } from '../util/errors.js';
-import { GENERATOR_VERSION } from '../util/version.js';
+import { ConfigError, GENERATOR_VERSION, QUEUE, StudyWorker } from '../index.js';
 
 export const workerOptions = {
   redis: { type: 'string', demandOption: true, describe: 'Redis server of the study queue: redis://host[:port][/db]' },
@@ -27,8 +25,8 @@ function seconds(v: number | undefined, flag: string): number | undefined {
 
 /**
  * `codesign worker --redis URL`: runs study jobs from the queue until SIGINT or SIGTERM. The
- * first signal lets the running jobs finish; a second one exits at once (those jobs go back
- * to the queue when their locks lapse).
+ * first signal lets the running jobs finish (unless Redis is unreachable: then it exits within
+ * seconds); a second one exits at once (those jobs go back to the queue when their locks lapse).
  */
 export async function workerCommand(a: WorkerArgs): Promise<void> {
   if (a.concurrency !== undefined && !(Number.isInteger(a.concurrency) && a.concurrency >= 1)) throw new ConfigError(`--concurrency: expected a whole number >= 1, got ${a.concurrency}`);
@@ -52,6 +50,8 @@ export async function workerCommand(a: WorkerArgs): Promise<void> {
       log(`${signal}: no new jobs; waiting for ${worker.active} running job(s) to finish (${signal} again to exit now)`);
       void worker.close().then(() => {
         log('stopped');
+        // A connection still retrying must not keep the process alive once the worker has stopped.
+        setTimeout(() => process.exit(), 1000).unref();
         resolve();
       });
     };

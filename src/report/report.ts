@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { characterizationSweeps, predictSomaGainSpread, type GainSpreadPrediction } from '../characterize/index.js';
-import { resolveDesign } from '../design/index.js';
-import { modelsSchema } from '../fit/index.js';
+import { resolveDesign, type Design } from '../design/index.js';
+import { modelsSchema, type DieModels } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
-import { trainingSchema, weightsSchema } from '../train/index.js';
+import { checkModelsForDesign, describeDie, fileHash, readRunWeights, trainingSchema, weightsSchema, type Provenance } from '../train/index.js';
 import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { GENERATOR_VERSION } from '../util/version.js';
@@ -51,6 +52,38 @@ async function prediction(f: Folder, characterization: Record<string, unknown> |
   }
 }
 
+/**
+ * A run folder whose files were made for different dies is refused with a ConfigError naming
+ * both: weights.json trained for another die or other models, a verify file computed from models
+ * or weights the folder no longer holds. Returns header facts about weights verified on purpose
+ * on another die (--weights).
+ */
+function checkRunFolder(f: Folder, models: DieModels | undefined): [string, string][] {
+  if (!models) return [];
+  const modelsPath = join(f.dir, 'models.json');
+  const modelsHash = fileHash(readFileSync(modelsPath));
+  const raw = f.json('design.json');
+  let design: Design | undefined;
+  try {
+    design = raw === undefined ? undefined : resolveDesign(raw, join(f.dir, 'design.json'));
+  } catch {
+    design = undefined; // a broken design.json costs the prediction only
+  }
+  if (design) checkModelsForDesign(design, join(f.dir, 'design.json'), models, modelsPath);
+  const weightsHash = f.has('weights.json') ? readRunWeights(f.dir, { design_hash: models.design_hash, die_seed: models.die_seed, models_hash: modelsHash }).source.sha256 : undefined;
+  const facts: [string, string][] = [];
+  for (const file of ['verify.json', 'verify-full.json']) {
+    const p = obj(pick(f.json(file), 'provenance')) as Partial<Provenance> | undefined;
+    if (!p?.weights) continue; // written before runs recorded their provenance
+    const again = `verify again (codesign verify --run ${f.dir}) or remove ${file}`;
+    if (p.models_hash !== modelsHash) throw new ConfigError(`${join(f.dir, file)} was computed on models.json sha256 ${String(p.models_hash).slice(0, 12)}, but ${modelsPath} is sha256 ${modelsHash.slice(0, 12)}: ${again}`);
+    const w = p.weights;
+    if (w.cross_die) facts.push([`weights in ${file}`, `${w.file}, trained for ${w.trained_for ? describeDie(w.trained_for) : 'an unrecorded die'}: deployed on purpose (--weights)`]);
+    else if (weightsHash !== undefined && w.sha256 !== weightsHash) throw new ConfigError(`${join(f.dir, file)} was computed with weights sha256 ${w.sha256.slice(0, 12)}, but ${join(f.dir, 'weights.json')} is sha256 ${weightsHash.slice(0, 12)}: ${again}`);
+  }
+  return facts;
+}
+
 /** The run's identity for the header: dataset, network, die seed, design hash. */
 function runFacts(d: RunData): [string, string][] {
   const sources = [d.summary, d.training, d.weights, d.verify, d.models];
@@ -69,9 +102,10 @@ function runFacts(d: RunData): [string, string][] {
 const isRun = (f: Folder) => RUN_FILES.some((n) => f.has(n));
 const isStudy = (f: Folder) => STUDY_FILES.some((n) => f.has(n));
 
-async function runOutcomes(f: Folder, opts: ReportOptions): Promise<{ outcomes: Outcome[]; data: RunData }> {
+async function runOutcomes(f: Folder, opts: ReportOptions): Promise<{ outcomes: Outcome[]; data: RunData; provenance: [string, string][] }> {
   const characterization = obj(f.json('characterization.json'));
   const models = f.parsed('models.json', modelsSchema);
+  const provenance = checkRunFolder(f, models);
   const data: RunData = {
     f,
     models,
@@ -85,7 +119,7 @@ async function runOutcomes(f: Folder, opts: ReportOptions): Promise<{ outcomes: 
     prediction: models ? await prediction(f, characterization, opts) : { missing: f.why('models.json') },
   };
   const outcomes = [await somaTransfer(data), somaGain(data), synapseGain(data), weightCodes(data), accuracy(data), spiceVsModel(data), settlingWaveform(data)];
-  return { outcomes, data };
+  return { outcomes, data, provenance };
 }
 
 function studyOutcomes(f: Folder): { outcomes: Outcome[]; data: StudyData } {
@@ -115,7 +149,7 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
   const facts: [string, string][] = [];
   if (run) {
     const r = await runOutcomes(f, opts);
-    facts.push(...runFacts(r.data));
+    facts.push(...runFacts(r.data), ...r.provenance);
     outcomes.push(...r.outcomes);
     const s = r.data.summary ? summaryFacts(r.data.summary) : [];
     if (s.length) sections.push(`<section id="summary">\n<h2>Summary</h2>\n${htmlFacts(s)}\n<p class="note">From summary.json.</p>\n</section>`);

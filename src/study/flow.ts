@@ -44,6 +44,10 @@ export interface FlowRecord {
   elapsed_s: number;
   stages_s: Record<string, number>;
   engine: string;
+  /** What these numbers were computed from: the die, the SHA-256 of its models.json and of the weights.json trained on them (verify.json and verify-full.json record the same). */
+  provenance: { design_hash: string; die_seed: number; models_hash: string; weights_hash: string | null };
+  /** From training.json: aware codes below the naive ones on the validation split. */
+  warnings: string[];
 }
 
 /** summary.json: the headline numbers of one die through the whole flow, SPICE-verified. */
@@ -62,6 +66,8 @@ export interface FlowOptions {
   energySamples?: number;
   trainSeed?: number;
   epochs?: number;
+  /** Threads for the three trainings (default: every core for big trainings). */
+  trainThreads?: number;
   /** runFlowRecord only: 'none' skips SPICE verification (default 'layered'). */
   verify?: FlowVerify;
   /** runFlowRecord only: also verify the naive codes in layered SPICE (in `<out>/naive/`). */
@@ -111,7 +117,7 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
     return r;
   };
   await stage('characterize', () => characterizeAndFit(engine, design, dir, opts.onBatch));
-  const { training, weights, result } = await stage('train', () => trainRunFull(dir, { dataset: opts.dataset, seed: opts.trainSeed, epochs: opts.epochs }));
+  const { training, weights, result } = await stage('train', () => trainRunFull(dir, { dataset: opts.dataset, seed: opts.trainSeed, epochs: opts.epochs, threads: opts.trainThreads }));
   const layered = verify === 'layered' ? await stage('verify', () => verifyRun(engine, dir, { mode: 'layered', samples: opts.samples, onProgress: opts.onVerifyProgress })) : undefined;
   const spiceNaive = opts.verifyNaive && verify === 'layered' ? await stage('verify-naive', () => verifyNaive(engine, dir, weights, result.ideal.codes!, opts.samples)) : undefined;
   const energy = opts.energy ?? defaultEnergyMode(design.config.layers);
@@ -151,6 +157,8 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
     elapsed_s: (Date.now() - t0) / 1000,
     stages_s: stages,
     engine: await engine.identity(),
+    provenance: { design_hash: design.hash, die_seed: design.config.seed, models_hash: training.models_hash, weights_hash: training.weights_hash ?? null },
+    warnings: training.warnings,
   };
   await writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;

@@ -62,6 +62,7 @@ export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<
       samples: input.samples,
       energy: input.energy,
       energySamples: input.energy_samples,
+      trainThreads: ctx.engineWorkers,
     });
     const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };
     return { ...record, dir: input.out, sim_runs: stats.runs, sim_hits: stats.hits };

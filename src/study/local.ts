@@ -1,10 +1,9 @@
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { dirname } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { TaskTimeout, WorkerPool } from '../spice/pool.js';
 import { ExitCode } from '../util/errors.js';
+import { spawnModuleWorker } from '../util/worker.js';
 import { ProgressCounter, ResultStore, toJobError, type Executor, type IdentifiedJob, type Job, type JobOutcome, type RunOptions } from './executor.js';
 import type { JobContext } from './jobs.js';
 
@@ -23,12 +22,7 @@ export interface LocalExecutorOptions {
 
 /** A study worker thread: the compiled worker next to this file; from the .ts sources (tests, tsx) through a tsx bootstrap. */
 export function spawnStudyWorker(): Worker {
-  const self = fileURLToPath(import.meta.url);
-  if (!self.endsWith('.ts')) return new Worker(join(dirname(self), 'worker.js'));
-  const require = createRequire(import.meta.url);
-  const tsxApi = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const entry = pathToFileURL(join(dirname(self), 'worker.ts')).href;
-  return new Worker(`import(${JSON.stringify(tsxApi)}).then((t) => (t.register(), import(${JSON.stringify(entry)})));`, { eval: true });
+  return spawnModuleWorker(import.meta.url, 'worker');
 }
 
 /** What a pool thread hands back for one job: its outcome and the thread's time on it (undefined when the thread died or was stopped). */

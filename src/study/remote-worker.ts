@@ -53,6 +53,7 @@ export class StudyWorker {
     private readonly pool: WorkerPool,
     private readonly redis: Redis,
     private readonly queueWorker: QueueWorker,
+    private readonly log: (line: string) => void,
   ) {
     this.target = target;
     this.concurrency = concurrency;
@@ -116,7 +117,7 @@ export class StudyWorker {
       if (e.message !== lastError) log(`queue error (retrying): ${(lastError = e.message)}`);
     });
     queueWorker.on('failed', (job, e) => job && log(`job ${job.id?.slice(0, 12)} failed on this worker: ${e.message}`));
-    self = new StudyWorker(target, concurrency, pool, redis, queueWorker);
+    self = new StudyWorker(target, concurrency, pool, redis, queueWorker, log);
     await pool.ready(); // every thread loaded before the first job is taken
     void queueWorker.run().catch((e: Error) => log(`stopped taking jobs: ${e.message}`));
     await queueWorker.waitUntilReady();
@@ -125,11 +126,33 @@ export class StudyWorker {
 
   /**
    * Stops taking jobs once the running ones have finished. (To abandon them instead, end the
-   * process: their locks lapse and they go back to the queue for another worker.)
+   * process: their locks lapse and they go back to the queue for another worker.) When Redis
+   * cannot be reached (for UNREACHABLE_MS, now or while waiting) there is nothing to wait for:
+   * a running job could not hand in its outcome, and BullMQ's close would wait for the
+   * connection forever. Then the running jobs are abandoned (they go back to the queue when
+   * their locks lapse) and the worker closes at once.
    */
   async close(): Promise<void> {
-    await this.queueWorker.close();
+    let stopWatching = (): void => undefined;
+    const unreachable = new Promise<'unreachable'>((resolve) => {
+      let since: number | undefined;
+      const timer = setInterval(() => {
+        if (this.redis.status === 'ready') since = undefined;
+        else if (Date.now() - (since ??= Date.now()) >= UNREACHABLE_MS) resolve('unreachable');
+      }, 200);
+      stopWatching = () => clearInterval(timer);
+    });
+    const how = await Promise.race([this.queueWorker.close().then(() => 'closed' as const), unreachable]);
+    stopWatching();
+    if (how === 'unreachable') {
+      this.log(`Redis at ${this.target.label} unreachable: closing without waiting; ${this.running ? `the ${this.running} running job(s) go back to the queue when their locks lapse` : 'no job was running'}`);
+      void this.queueWorker.close(true).catch(() => undefined);
+      void this.queueWorker.disconnect().catch(() => undefined);
+    }
     await this.pool.close();
     this.redis.disconnect();
   }
 }
+
+/** How long Redis must stay unreachable before close() stops waiting for it. */
+const UNREACHABLE_MS = 3000;

@@ -2,6 +2,7 @@ import type { DatasetName } from '../data/index.js';
 import { resolveDesign, type DesignInput } from '../design/index.js';
 import type { EngineName } from '../spice/index.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { toCsv } from '../util/csv.js';
 import { identify, type Executor, type ExecutorProgress, type IdentifiedJob, type JobError, type JobOutcome } from './executor.js';
 import { defaultEnergyMode, type EnergyMode } from '../verify/index.js';
 import type { FlowVerify } from './flow.js';
@@ -67,8 +68,5 @@ export type Cell = string | number | boolean | null;
 
 /** Writes rows as CSV with danfo.js, columns in the given order (null = empty cell). */
 export async function writeCsv(path: string, columns: readonly string[], rows: readonly Record<string, Cell>[]): Promise<void> {
-  const dfd = await import('danfojs');
-  const data = Object.fromEntries(columns.map((c) => [c, rows.map((r) => r[c] ?? null)]));
-  const csv = rows.length ? (dfd.toCSV(new dfd.DataFrame(data, { columns: [...columns] })) as string) : columns.join(',');
-  await writeFileAtomic(path, csv.endsWith('\n') ? csv : csv + '\n');
+  await writeFileAtomic(path, toCsv(columns, rows));
 }

@@ -26,7 +26,7 @@ export interface Effective {
 }
 
 /** Per synapse and sign: g_b and g_b * d_b for b = 4, 2, 1, and their sums over the bits (|c| = 7). */
-interface Tables {
+export interface Tables {
   gPos: Float64Array;
   gNeg: Float64Array;
   gdPos: Float64Array;
@@ -40,7 +40,8 @@ interface Tables {
 
 const cache = new WeakMap<SynapseLayer, Tables>();
 
-function tables(syn: SynapseLayer): Tables {
+/** The tables of a synapse layer (computed once per layer object). */
+export function tables(syn: SynapseLayer): Tables {
   let t = cache.get(syn);
   if (t) return t;
   const n = syn.rows * syn.cols;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CODE_MAX } from './codes.js';
 
 /** The compute engine of the trainer (chosen by measurement: `npm run bench -- train`). */
-export const ENGINE = 'js-float64';
+export const ENGINE = 'wasm-simd-f32';
 
 export const WEIGHTS_FORMAT = 'codesign-weights/1';
 export const TRAINING_FORMAT = 'codesign-training/1';
@@ -16,6 +16,8 @@ const optionsSchema = z.object({
   lr: z.number().positive(),
   logitScale: z.number().positive(),
   weightDecay: z.number().nonnegative(),
+  /** Weight of the range penalty (baselines.ts RANGE_PENALTY; 0: none). */
+  rangePenalty: z.number().nonnegative().default(0),
 });
 
 /** weights.json: the mismatch-aware codes of one die, what verification writes into the netlist. */
@@ -51,6 +53,21 @@ const baselineRow = z.object({
   val_accuracy: z.number(),
 });
 
+const networkScale = z.object({
+  gain_per_code: z.array(z.object({ pos: z.number(), neg: z.number() })),
+  soma_gain: z.array(z.number()),
+  chain_gain: z.number(),
+  logit_scale: z.number(),
+});
+
+const currentStats = z.object({
+  soma_input_p99_a: z.array(z.number()),
+  soma_input_max_a: z.array(z.number()),
+  above_range: z.array(z.number()),
+  largest_class_current_median_a: z.number(),
+  largest_class_current_p90_a: z.number(),
+});
+
 /** training.json: curves per epoch of the three trainings, the baselines table and run metrics. */
 export const trainingSchema = z.object({
   format: z.literal(TRAINING_FORMAT),
@@ -61,9 +78,28 @@ export const trainingSchema = z.object({
   seed: z.number().int(),
   engine: z.string(),
   models_hash: z.string(),
+  /** SHA-256 of the weights.json bytes this training wrote. */
+  weights_hash: z.string().optional(),
   options: optionsSchema,
   curves: z.object({ ideal_float: z.array(epochLog), ideal_quantized: z.array(epochLog), aware: z.array(epochLog) }),
   baselines: z.array(baselineRow),
+  /** What training derived from the models (scale.ts): each network's gains and logit scale, the initial weights' scale (code units). */
+  derived: z.object({
+    die: networkScale,
+    nominal: networkScale,
+    init_scale_codes: z.array(z.number()),
+    range_penalty: z.number(),
+    /** Soma input currents above these (A, per weight layer's somas) are penalized: the characterized range times the chain gain. */
+    current_limits_a: z.object({ die: z.array(z.array(z.number())), nominal: z.array(z.array(z.number())) }),
+  }),
+  /** The characterized current range and the currents the aware and the ideal codes drive on the test split (die and nominal devices). */
+  currents: z.object({
+    range: z.object({ soma_max_a: z.number(), synapse_input_max_a: z.number() }),
+    aware: currentStats,
+    ideal_quantized: currentStats,
+  }),
+  /** What a user must know about this training: aware codes below the naive ones on the validation split. */
+  warnings: z.array(z.string()),
   metrics: z.object({
     test_accuracy: z.number(),
     /** aware minus naive test accuracy, and ideal quantized minus aware (points of 1.0). */

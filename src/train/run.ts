@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDataset, withBiasInput, type Dataset } from '../data/index.js';
@@ -6,7 +5,11 @@ import { modelsSchema, type DieModels } from '../fit/models.js';
 import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
-import { defaultTrainOptions, trainWithBaselines, type BaselinesResult } from './baselines.js';
+import { designSchema } from '../design/index.js';
+import { defaultTrainOptions, trainWithBaselines, type BaselineRow, type BaselinesResult } from './baselines.js';
+import { deviceNet, nominalNet } from './device.js';
+import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
+import { currentStats, type CurrentRange } from './scale.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
 export interface TrainRunOptions {
@@ -19,6 +22,8 @@ export interface TrainRunOptions {
   patience?: number;
   batch?: number;
   lr?: number;
+  /** Worker threads for the three trainings (default: every core; 1 trains in this thread). */
+  threads?: number;
 }
 
 export interface TrainRunResult {
@@ -31,15 +36,32 @@ export interface TrainRunResult {
 /** models.json of a run folder, validated, and the SHA-256 of its bytes. */
 export function readModels(dir: string): { models: DieModels; hash: string; path: string } {
   const path = join(dir, 'models.json');
-  if (!existsSync(path)) throw new ConfigError(`models.json not found in ${dir} (codesign characterize --out ${dir}, or codesign fit, writes it)`);
-  const bytes = readFileSync(path);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(bytes.toString('utf8'));
-  } catch (e) {
-    throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+  const { raw, sha256 } = readHashedJson(path, `models.json not found in ${dir} (codesign characterize --out ${dir}, or codesign fit, writes it)`);
+  return { models: parseOrThrow(modelsSchema, raw, path), hash: sha256, path };
+}
+
+/**
+ * The current range the die's devices were characterized over: design.json's characterize
+ * sweeps when the run folder has one (characterize writes it), else the design defaults.
+ */
+function characterizedRange(dir: string): CurrentRange {
+  const path = join(dir, 'design.json');
+  let raw: unknown = {};
+  if (existsSync(path)) {
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`${path} is not valid JSON: ${(e as Error).message}`);
+    }
   }
-  return { models: parseOrThrow(modelsSchema, raw, path), hash: createHash('sha256').update(bytes).digest('hex'), path };
+  const c = parseOrThrow(designSchema, raw, path).characterize;
+  return { soma_max_a: c.soma_sweep.to, synapse_input_max_a: c.synapse_sweep.to };
+}
+
+/** Aware codes below the naive ones on the validation split: the trainer did not do its job on this die. */
+function trainingWarnings(rows: BaselineRow[]): string[] {
+  const val = Object.fromEntries(rows.map((r) => [r.name, r.val_accuracy]));
+  return val.aware < val.naive ? [`aware codes end below the naive ones on the validation split (${(100 * val.aware).toFixed(1)} % vs ${(100 * val.naive).toFixed(1)} %)`] : [];
 }
 
 function positiveInt(v: number | undefined, name: string): number | undefined {
@@ -61,6 +83,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const t0 = performance.now();
   const dir = resolve(run);
   const { models, hash, path } = readModels(dir);
+  checkRunDesign(dir, models, path);
   const L = models.layers;
   const name = o.dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
   let data: Dataset = loadDataset(name, { idxDir: o.mnistIdx });
@@ -79,9 +102,18 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     lr: o.lr ?? d.lr,
     logitScale: d.logitScale,
     weightDecay: d.weightDecay ?? 0,
+    rangePenalty: d.rangePenalty ?? 0,
   };
   const seed = o.seed ?? 1;
-  const result = trainWithBaselines(models, data, { ...options, seed });
+  const range = characterizedRange(dir);
+  const result = await trainWithBaselines(models, data, { ...options, seed, range }, o.threads);
+  const die = deviceNet(models), nominal = nominalNet(models);
+  const currents = {
+    range,
+    aware: currentStats(die, result.aware.weights, true, data.test, models.input_scale, range),
+    ideal_quantized: currentStats(nominal, result.ideal.weights, true, data.test, models.input_scale, range),
+  };
+  const warnings = trainingWarnings(result.rows);
   const elapsed = (performance.now() - t0) / 1000;
   const samples = (result.float.epochs_run + result.ideal.epochs_run + result.aware.epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
@@ -101,6 +133,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     input_scale: models.input_scale,
     options,
   };
+  const weightsText = JSON.stringify(weights) + '\n';
   const training: TrainingFile = {
     format: TRAINING_FORMAT,
     dataset: data.name,
@@ -110,9 +143,13 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     seed,
     engine: ENGINE,
     models_hash: hash,
+    weights_hash: fileHash(weightsText),
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,
+    derived: result.scale,
+    currents,
+    warnings,
     metrics: {
       test_accuracy: acc.aware,
       aware_gain_over_naive: acc.aware - acc.naive,
@@ -123,6 +160,6 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     },
   };
   await writeFileAtomic(join(dir, 'training.json'), JSON.stringify(training, null, 2) + '\n');
-  await writeFileAtomic(join(dir, 'weights.json'), JSON.stringify(weights) + '\n');
+  await writeFileAtomic(join(dir, 'weights.json'), weightsText);
   return { dir, training, weights, result };
 }

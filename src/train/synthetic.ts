@@ -26,6 +26,8 @@ export interface SyntheticDie {
   /** Log slope d of every synapse (0: the linear model) and its standard deviation. */
   dlog?: number;
   dlogSpread?: number;
+  /** Every synapse gain times this (a design point with more current per code step; default 1). */
+  gainScale?: number;
   /** Nominal soma gain and threshold (default NOMINAL's). */
   a?: number;
   t?: number;
@@ -50,7 +52,8 @@ export function syntheticModels(spec: SyntheticDie): DieModels {
     ...(spec.soma_model === 'softplus' ? { s: new Array<number>(n).fill(spec.s ?? 2e-9) } : {}),
     fit: fit(n),
   }));
-  const gains = (nominal: readonly number[], n: number) => Array.from({ length: n * 3 }, (_, k) => nominal[k % 3] * Math.exp(sb[k % 3] * st.normal()));
+  const k0 = spec.gainScale ?? 1;
+  const gains = (nominal: readonly number[], n: number) => Array.from({ length: n * 3 }, (_, k) => k0 * nominal[k % 3] * Math.exp(sb[k % 3] * st.normal()));
   const dlog = (n: number) => Array.from({ length: n * 3 }, () => (spec.dlog ?? 0) + (spec.dlogSpread ?? 0) * st.normal());
   const synapses = spec.layers.slice(0, -1).map((rows, k) => {
     const cols = spec.layers[k + 1], n = rows * cols;

@@ -1,11 +1,14 @@
 import type { Dataset, Split } from '../data/index.js';
 import { Stream } from '../mismatch/rng.js';
-import { CODE_MAX, effective, quantize, shadowGrad } from './codes.js';
+import { CODE_MAX, effective, quantize } from './codes.js';
 import type { DeviceNet } from './device.js';
-import { backward, forward, hLogH, inputLayer, softmaxCrossEntropy } from './network.js';
+import { Engine, softmaxCE } from './engine.js';
+import { forward, inputLayer, softmaxCrossEntropy } from './network.js';
+import { initScale } from './scale.js';
+import { kernelModule } from './wasm.js';
 
 /** Math's functions as module constants: a hot loop then reads no global (slow inside vm contexts such as jest's). */
-const { floor, max, min, sqrt } = Math;
+const { floor, max, min } = Math;
 
 export interface TrainOptions {
   /** Seeds the initial weights and the order of the samples. */
@@ -20,6 +23,15 @@ export interface TrainOptions {
   logitScale: number;
   /** Decoupled weight decay (pulls shadow weights, so codes, toward 0). */
   weightDecay?: number;
+  /**
+   * Range penalty weight: adds rangePenalty * sum over somas of max(0, u - currentMax)^2
+   * (batch mean) to the loss, u a soma's input current (units of input_scale).
+   */
+  rangePenalty?: number;
+  /** Largest soma input current per weight layer's postsynaptic somas (units of input_scale); the range penalty applies only with these (trainWithBaselines derives them). */
+  currentMax?: number[][];
+  /** Step size over the run: constant, or cosine decay from lr to 0 over `epochs`. */
+  schedule?: 'constant' | 'cosine';
   /** true: integer codes in the forward pass, straight-through gradient; false: the ideal float network. */
   quantized: boolean;
   /** Initial shadow weights (code units); default: initialWeights(net, seed). */
@@ -45,51 +57,15 @@ export interface TrainResult {
 }
 
 /** Shadow weights beyond the largest code are clipped here after each step. */
-const W_CLIP = CODE_MAX + 0.5;
+export const W_CLIP = CODE_MAX + 0.5;
 
-/**
- * Initial shadow weights in code units: uniform on [-r/2, 3r/2], r = sqrt(6 / fan-in) / (mean
- * gain per code step of the layer's excitatory synapses) (He's scale for the effective
- * weights), clipped to +-7. Skewed positive on purpose: inputs are non-negative and there are
- * no biases, so zero-mean weights leave whole output neurons off for every sample, and an
- * off ReLU never learns (measured on Iris: with zero-mean weights 1 to 2 seeds in 3 stayed at chance).
- */
-export function initialWeights(net: DeviceNet, seed: number): Float64Array[] {
-  return net.synapses.map((syn, k) => {
-    let G = 0;
-    for (const g of syn.gPos) G += g;
-    const perCode = G / (syn.rows * syn.cols) / CODE_MAX;
-    const r = sqrt(6 / syn.rows) / perCode;
+/** Initial shadow weights in code units (scale.ts initScale): the same for every design point, one stream per layer. */
+export function initialWeights(net: Pick<DeviceNet, 'layers'>, seed: number): Float64Array[] {
+  return net.layers.slice(0, -1).map((rows, k) => {
+    const r = initScale(rows), n = rows * net.layers[k + 1];
     const s = new Stream(`codesign/train/${seed}/init/${k}`);
-    return Float64Array.from({ length: syn.rows * syn.cols }, () => max(-CODE_MAX, min(CODE_MAX, (2 * s.uniform() - 0.5) * r)));
+    return Float64Array.from({ length: n }, () => max(-CODE_MAX, min(CODE_MAX, (2 * s.uniform() - 0.5) * r)));
   });
-}
-
-class Adam {
-  private m: Float64Array;
-  private v: Float64Array;
-  private t = 0;
-  constructor(n: number, private b1 = 0.9, private b2 = 0.999, private eps = 1e-8) {
-    this.m = new Float64Array(n);
-    this.v = new Float64Array(n);
-  }
-  /** One step; `decay` shrinks every weight by lr * decay (decoupled weight decay, AdamW). */
-  step(w: Float64Array, g: Float64Array, lr: number, decay = 0): void {
-    this.t++;
-    const c1 = 1 - this.b1 ** this.t, c2 = 1 - this.b2 ** this.t;
-    for (let k = 0; k < w.length; k++) {
-      this.m[k] = this.b1 * this.m[k] + (1 - this.b1) * g[k];
-      this.v[k] = this.b2 * this.v[k] + (1 - this.b2) * g[k] * g[k];
-      w[k] -= (lr * this.m[k]) / c1 / (sqrt(this.v[k] / c2) + this.eps) + lr * decay * w[k];
-    }
-  }
-}
-
-/** Rows `idx` of a [n x F] matrix. */
-function rows(m: Float64Array, F: number, idx: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(idx.length * F);
-  for (let r = 0; r < idx.length; r++) out.set(m.subarray(idx[r] * F, idx[r] * F + F), r * F);
-  return out;
 }
 
 /** Loss and accuracy of the network with the given weights on a split. */
@@ -108,45 +84,54 @@ export function evaluate(net: DeviceNet, weights: Float64Array[], quantized: boo
   return { loss: loss / split.n, accuracy: correct / split.n };
 }
 
+/** The sample order of the next epoch: a Fisher-Yates shuffle of 0..n-1 drawn from `order`, into idx. */
+export function shuffle(order: Stream, idx: Uint32Array): Uint32Array {
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = floor(order.uniform() * (i + 1));
+    const t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+  return idx;
+}
+
 /**
  * Trains shadow weights for the devices of `net` (a die's, or nominal ones): quantize in the
  * forward pass, straight-through gradient, softmax cross-entropy, Adam, early stopping on
  * validation accuracy (ties: lower validation loss). Every random draw comes from a Stream
  * keyed by the seed, so the same seed and data give the same weights.
  */
-export function train(net: DeviceNet, data: Dataset, o: TrainOptions): TrainResult {
-  const W = (o.init ?? initialWeights(net, o.seed)).map((w) => Float64Array.from(w));
-  const adam = W.map((w) => new Adam(w.length));
+export async function train(net: DeviceNet, data: Dataset, o: TrainOptions): Promise<TrainResult> {
+  return trainOn(await kernelModule(), net, data, o);
+}
+
+/** train() with the compiled kernels given (a worker thread receives them). */
+export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<Dataset, 'train' | 'val'>, o: TrainOptions): TrainResult {
+  const init = o.init ?? initialWeights(net, o.seed);
+  const N = data.train.n;
+  const e = new Engine(module, net, o.quantized, { train: data.train, val: data.val }, max(o.batch, min(1000, data.val.n)));
+  e.setWeights(init);
+  if (o.rangePenalty && o.currentMax) e.setRangePenalty(o.rangePenalty, o.currentMax);
+  const steps = o.epochs * Math.ceil(N / o.batch);
+  let step = 0;
   const order = new Stream(`codesign/train/${o.seed}/order`);
-  const F = net.layers[0], C = net.layers[net.layers.length - 1], N = data.train.n;
-  const h0All = inputLayer(net, data.train.x, N); // the input somas have nothing to learn: once
-  const h0lnh0All = hLogH(h0All);
   const curve: EpochLog[] = [];
-  let best = { epoch: 0, acc: -1, loss: Infinity, W: W.map((w) => w.slice()) };
+  let best: { epoch: number; acc: number; loss: number; W: Float64Array[] } = { epoch: 0, acc: -1, loss: Infinity, W: init.map((w) => Float64Array.from(w)) };
+  const idx = new Uint32Array(N);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    const idx = Uint32Array.from({ length: N }, (_, i) => i);
-    for (let i = N - 1; i > 0; i--) {
-      const j = floor(order.uniform() * (i + 1));
-      [idx[i], idx[j]] = [idx[j], idx[i]];
-    }
+    shuffle(order, idx);
     let lossSum = 0, correct = 0;
     for (let from = 0; from < N; from += o.batch) {
       const b = idx.subarray(from, min(N, from + o.batch)), n = b.length;
-      const y = Uint8Array.from(b, (k) => data.train.y[k]);
-      const eff = W.map((w, k) => effective(net.synapses[k], w, o.quantized)); // codes -> A, B
-      const tapes = forward(net, eff, rows(h0All, F, b), n, rows(h0lnh0All, F, b));
-      const r = softmaxCrossEntropy(tapes.at(-1)!.out, y, n, C, o.logitScale);
-      const { grads } = backward(net, eff, tapes, r.dOut, n);
-      W.forEach((w, k) => {
-        adam[k].step(w, shadowGrad(net.synapses[k], w, grads[k].dA, grads[k].dB), o.lr, o.weightDecay ?? 0); // straight through
-        for (let q = 0; q < w.length; q++) w[q] = max(-W_CLIP, min(W_CLIP, w[q]));
-      });
+      const lr = o.schedule === 'cosine' ? 0.5 * o.lr * (1 + Math.cos((Math.PI * step++) / steps)) : o.lr;
+      const r = e.step('train', b, Uint8Array.from(b, (k) => data.train.y[k]), { ...o, lr }, W_CLIP);
       lossSum += r.loss * n;
       correct += r.correct;
     }
-    const val = evaluate(net, W, o.quantized, data.val, o.logitScale);
+    const val = e.evaluate('val', data.val.y, o.logitScale);
     curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: val.loss, val_accuracy: val.accuracy });
-    if (val.accuracy > best.acc || (val.accuracy === best.acc && val.loss < best.loss)) best = { epoch, acc: val.accuracy, loss: val.loss, W: W.map((w) => w.slice()) };
+    if (val.accuracy > best.acc || (val.accuracy === best.acc && val.loss < best.loss)) best = { epoch, acc: val.accuracy, loss: val.loss, W: e.weights() };
     else if (epoch - best.epoch >= o.patience) break;
   }
   return {

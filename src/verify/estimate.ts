@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { countTransistors } from '../characterize/index.js';
 import { median } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
+import { provenanceOf } from '../train/index.js';
 import { CodesignError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { decisions } from './layered.js';
@@ -35,6 +36,8 @@ export function defaultEnergyMode(layers: number[]): Exclude<EnergyMode, 'none'>
 }
 
 export interface EstimateOptions {
+  /** A weights file to deploy on the run's die instead of its weights.json (as verifyRun's). */
+  weights?: string;
   /** Test samples (default 20). */
   samples?: number;
   /** Window per sample, s (default 100 us). */
@@ -66,7 +69,7 @@ function layeredReference(dir: string, spiceInputs: string, n: number, C: number
  */
 export async function estimateRun(engine: Engine, run: string, opts: EstimateOptions = {}) {
   const t0 = Date.now();
-  const { dir, design, models, weights, layers, seed, n, C, inputs, modelClass, spiceInputs, macs } = loadRun(run, opts.samples, () => ESTIMATE_DEFAULTS.samples);
+  const { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, inputs, modelClass, spiceInputs, macs } = loadRun(run, opts.samples, () => ESTIMATE_DEFAULTS.samples, opts.weights);
   const period = opts.period ?? ESTIMATE_DEFAULTS.period;
   const r = await estimateReduced(engine, design, seed, weights.codes, models, inputs, { period, maxStep: opts.maxStep ?? ESTIMATE_DEFAULTS.maxStep, samplesPerRun: opts.samplesPerRun, timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
   const done = Array.from({ length: n }, (_, s) => s).filter((s) => r.timing[s] !== null);
@@ -75,6 +78,8 @@ export async function estimateRun(engine: Engine, run: string, opts: EstimateOpt
     mode: 'estimate',
     method: 'reduced network: every soma and readout of the die, synapses aggregated per target soma and sign (netlists/reduced.sp.hbs); settling measured against its own DC solution',
     engine: await engine.identity(),
+    /** What it was computed from: the die, its models.json, the weights deployed on it. */
+    provenance: provenanceOf(design, modelsHash, deployed.source),
     spice_inputs: spiceInputs,
     dataset: weights.dataset,
     network: layers,

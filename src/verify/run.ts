@@ -3,14 +3,15 @@ import { join, resolve } from 'node:path';
 import { loadDataset } from '../data/index.js';
 import { countTransistors } from '../characterize/index.js';
 import { resolveDesign } from '../design/index.js';
-import { modelsSchema, median } from '../fit/index.js';
+import { median } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
-import { deviceNet, effective, forward, inputLayer, weightsSchema } from '../train/index.js';
+import { checkModelsForDesign, deviceNet, dieOf, effective, forward, inputLayer, provenanceOf, readModels, readRunWeights, weightsSchema, type Provenance } from '../train/index.js';
 import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { parseOrThrow } from '../util/zod.js';
-import { decisions, verifyLayered, type SpiceOutputs } from './layered.js';
+import { decisions, verifyLayered, type SampleFailure, type SpiceOutputs } from './layered.js';
 import { verifyTransient, type SampleTiming, type TransientResult } from './transient.js';
+import { checkCodes } from './network.js';
 import { CodesignError } from '../util/errors.js';
 
 export type VerifyMode = 'layered' | 'full';
@@ -35,9 +36,46 @@ export interface VerifyOptions {
    * codes, input currents) and covers the samples.
    */
   dcReference?: boolean;
+  /**
+   * A weights file to deploy on this die instead of the run folder's weights.json, whatever die
+   * or models it was trained for (cross-die deployment, recorded in the result's provenance).
+   * The folder's own weights.json must have been trained for this die and its models.
+   */
+  weights?: string;
   /** Start from the fitted models' operating point (default true): layered, every DC point (same result, far fewer Newton iterations); full, each transient instead of a supply ramp. */
   warmStart?: boolean;
   onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * What verifyRun returns and writes (verify.json, verify-full.json). The fields below are in
+ * every result; full mode adds `timing`, `timing_per_sample`, `dc_reference` and `waveform`.
+ */
+export interface VerifyResult {
+  mode: VerifyMode;
+  /** The simulator that computed it: `wasm/eecircuit-engine@...` or `ngspice/...`. */
+  engine: string;
+  /** What it was computed from: the die, its models.json, the weights deployed on it. */
+  provenance: Provenance;
+  /** SHA-256 of what the SPICE results depend on (die, codes, input scale, dataset). */
+  spice_inputs: string;
+  dataset: string;
+  network: number[];
+  die_seed: number;
+  transistors: number;
+  /** Samples whose simulation finished (every statistic is over these). */
+  samples: number;
+  samples_requested: number;
+  accuracy: { spice: number; model: number };
+  /** Share of samples SPICE and the fitted models classify alike. */
+  agreement: number;
+  output_error: { median_abs: number; p90_abs: number; max_abs: number; mean_signed: number; note: string };
+  spice_runs: number;
+  per_sample: { label: number[]; spice_class: (number | null)[]; model_class: number[] };
+  currents: { spice: (number[] | null)[]; model: number[][] };
+  failures: SampleFailure[];
+  elapsed_s: number;
+  [field: string]: unknown;
 }
 
 const argmaxRows = (out: Float64Array, n: number, C: number) =>
@@ -77,13 +115,20 @@ const quantile = (xs: number[], q: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))] : NaN;
 };
 
-/** What verification of a run needs: its die, models and codes, the first n test samples as input currents, and the fitted models' prediction for them. */
-export function loadRun(run: string, samples: number | undefined, defaultSamples: (testSplit: number) => number) {
+/**
+ * What verification of a run needs: its die, models and codes (`weightsFile`: deployed instead
+ * of the folder's weights.json), the first n test samples as input currents, and the fitted
+ * models' prediction for them.
+ */
+export function loadRun(run: string, samples: number | undefined, defaultSamples: (testSplit: number) => number, weightsFile?: string) {
   const dir = resolve(run);
   const design = resolveDesign(readRunJson(dir, 'design.json', 'run codesign characterize first'), join(dir, 'design.json'));
-  const models = parseOrThrow(modelsSchema, readRunJson(dir, 'models.json', 'run codesign characterize first'), join(dir, 'models.json'));
-  const weights = parseOrThrow(weightsSchema, readRunJson(dir, 'weights.json', 'run codesign train first'), join(dir, 'weights.json'));
+  const { models, hash: modelsHash, path: modelsPath } = readModels(dir);
+  checkModelsForDesign(design, join(dir, 'design.json'), models, modelsPath);
+  const deployed = readRunWeights(dir, dieOf(design, modelsHash), weightsFile);
+  const weights = parseOrThrow(weightsSchema, deployed.raw, deployed.path);
   const layers = design.config.layers;
+  checkCodes(weights.codes, layers, deployed.path);
   const seed = design.config.seed;
   const data = loadDataset(weights.dataset);
   const n = Math.min(samples ?? defaultSamples(data.test.n), data.test.n);
@@ -104,7 +149,7 @@ export function loadRun(run: string, samples: number | undefined, defaultSamples
   // Each soma layer's predicted input current (u + t): where layered and full verification start.
   const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
   const macs = layers.slice(0, -1).reduce((a, m, k) => a + m * layers[k + 1], 0);
-  return { dir, design, models, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs };
+  return { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs };
 }
 
 /**
@@ -136,8 +181,8 @@ export function timingSummary(timing: (SampleTiming | null)[], o: { period: numb
  * Verifies a trained run in SPICE: the die's transistor-level network with the trained
  * codes on test samples, against the fitted models' predictions. Writes verify.json.
  */
-export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions) {
-  const { dir, design, models, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs } = loadRun(run, opts.samples, (all) => (opts.mode === 'full' ? 20 : all));
+export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions): Promise<VerifyResult> {
+  const { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs } = loadRun(run, opts.samples, (all) => (opts.mode === 'full' ? 20 : all), opts.weights);
   const t0 = Date.now();
   let spice: SpiceOutputs | TransientResult;
   let dcReport: Record<string, unknown> | undefined;
@@ -172,9 +217,11 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   }
   const absErr = errors.map(Math.abs);
   const counts = countTransistors(layers);
-  const result: Record<string, unknown> = {
+  const result: VerifyResult = {
     mode: opts.mode,
     engine: await engine.identity(),
+    /** What this result was computed from: the die (design hash, seed), its models.json, the weights deployed on it. */
+    provenance: provenanceOf(design, modelsHash, deployed.source),
     /** SHA-256 of what the SPICE results depend on (die, codes, input scale, dataset): full mode reuses a layered result's DC currents only when this matches. */
     spice_inputs: spiceInputs,
     dataset: weights.dataset,

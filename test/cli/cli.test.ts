@@ -59,6 +59,17 @@ describe('codesign CLI', () => {
     expect(readFileSync(join(out, 'sm141064.ngspice'), 'utf8')).toMatch(/\.model\s+nmos_3p3\.0\s+nmos/);
   });
 
+  it('pdk sizes lists the sizes a binned PDK has models for and its reference cells', async () => {
+    const r = await runCli(['pdk', 'sizes', 'sky130', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.devices.map((d: { sizes: string[] }) => d.sizes.length)).toEqual([63, 66]);
+    expect(s.devices[0].sizes).toContain('3u/500n');
+    expect(s.reference_sizes.synapse).toEqual({ sign: '420n/500n', src: '420n/1u', snk: '420n/1u', bit: '420n/500n' });
+    const gf = JSON.parse((await runCli(['pdk', 'sizes', 'gf180mcu', '--json'])).stdout);
+    expect(gf.devices.map((d: { binned: boolean }) => d.binned)).toEqual([false, false]);
+  });
+
   describe('bad input: one clear message, a non-zero exit, no stack trace', () => {
     it('unknown PDK', async () => expectCleanError(await runCli(['netlist', 'soma', '--pdk', 'nope']), 3, /unknown PDK "nope" \(known: gf180mcu/));
     it('unknown corner', async () => expectCleanError(await runCli(['netlist', 'soma', '--corner', 'slow']), 3, /unknown corner "slow"/));
@@ -67,6 +78,10 @@ describe('codesign CLI', () => {
     it('non-numeric size', async () => expectCleanError(await runCli(['netlist', 'soma', '--l', 'p=wide']), 3, /--l p=wide: "wide" is not a number/));
     it('unknown device group', async () => expectCleanError(await runCli(['netlist', 'soma', '--w', 'q=1u']), 3, /unknown soma device group "q"/));
     it('unknown command', async () => expectCleanError(await runCli(['frobnicate']), 2, /Unknown argument|frobnicate/i));
+    it('a value outside an option\'s choices names the option typed; nothing runs', async () => {
+      expectCleanError(await runCli(['run', '--dataset', 'cifar', '--out', join(dir, 'cifar')]), 2, /^codesign: --dataset: "cifar" is not one of "iris", "mnist"$/m);
+      expect(existsSync(join(dir, 'cifar'))).toBe(false);
+    });
     it('non-positive transient step', async () => expectCleanError(await runCli(['verify', '--run', join(dir, 'nope'), '--mode', 'full', '--max-step', '0']), 3, /--max-step: expected a positive time in seconds, got 0/));
     it('missing netlist file', async () => expectCleanError(await runCli(['simulate', join(dir, 'nope.cir')]), 3, /netlist not found: .*nope\.cir/));
 

@@ -4,6 +4,7 @@ import { resolveDesign } from '../../src/design/index.js';
 import { writeReport } from '../../src/report/index.js';
 import { createEngine, type Engine } from '../../src/spice/index.js';
 import { runFlow } from '../../src/study/index.js';
+import { writeCsv } from '../../src/study/study.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { nativeTest, runCli, tempDir } from '../helpers.js';
 import { chromiumTest, inspectPage } from './chromium.js';
@@ -12,20 +13,18 @@ import { chromiumTest, inspectPage } from './chromium.js';
 const RUN_PLOTS = ['soma-transfer', 'soma-gain', 'synapse-gain', 'weight-codes', 'accuracy', 'spice-vs-model', 'settling-waveform'];
 
 /**
- * A study folder in the format src/study writes (sweep.csv through danfo like its writeCsv,
+ * A study folder in the format src/study writes (sweep.csv through its writeCsv,
  * yield.json): a format fixture, the numbers are illustrative, plus a column the report does not know.
  */
 async function studyFolder(): Promise<string> {
   const dir = tempDir('codesign-report-study-');
-  const dfd = await import('danfojs');
   const rows = [
     { 'soma.n.w': '1.8u', point: 'p0', dies: 3, failed: 0, naive_mean: 0.62, naive_std: 0.08, aware_mean: 0.9, aware_std: 0.03, ideal_quantized_mean: 0.93, spice_mean: '', area_m2: 2.1e-9, transistors: 415, power_w: 2e-6, energy_per_inference_j: 3e-11, settling_time_s: 2e-6, pareto_area: true, pareto_energy: true, extra_column: 'x' },
     { 'soma.n.w': '2.7u', point: 'p1', dies: 3, failed: 0, naive_mean: 0.7, naive_std: 0.06, aware_mean: 0.93, aware_std: 0.02, ideal_quantized_mean: 0.93, spice_mean: '', area_m2: 2.6e-9, transistors: 415, power_w: 2.1e-6, energy_per_inference_j: 3.6e-11, settling_time_s: 1.8e-6, pareto_area: true, pareto_energy: true, extra_column: 'y' },
     { 'soma.n.w': '3.6u', point: 'p2', dies: 3, failed: 0, naive_mean: 0.72, naive_std: 0.05, aware_mean: 0.92, aware_std: 0.02, ideal_quantized_mean: 0.93, spice_mean: '', area_m2: 3.1e-9, transistors: 415, power_w: 2.2e-6, energy_per_inference_j: 4e-11, settling_time_s: 1.7e-6, pareto_area: false, pareto_energy: false, extra_column: 'z' },
   ];
   const columns = Object.keys(rows[0]);
-  const df = new dfd.DataFrame(Object.fromEntries(columns.map((c) => [c, rows.map((r) => (r as Record<string, unknown>)[c])])), { columns });
-  writeFileSync(join(dir, 'sweep.csv'), dfd.toCSV(df) as string);
+  await writeCsv(join(dir, 'sweep.csv'), columns, rows);
   const perDie = [0.9, 0.93, 0.87, 0.97, 0.9, 0.83].map((aware, k) => ({ die_seed: k + 1, naive: aware - 0.2 + 0.05 * (k % 2), aware, spice: null, spice_naive: null, ideal_quantized: 0.93, ok: true, error: null }));
   perDie.push({ die_seed: 7, naive: null as never, aware: null as never, spice: null, spice_naive: null, ideal_quantized: null as never, ok: false, error: 'ConvergenceError: ...' as never });
   const est = (pass: number) => ({ yield: pass / 6, lo: 0.1, hi: 0.9, pass, dies: 6 });

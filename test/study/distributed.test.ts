@@ -274,4 +274,24 @@ describe('distributed studies (BullMQ on a real redis-server, codesign worker pr
       silent.close();
     }
   });
+
+  redis('a worker whose Redis has gone exits on the first SIGTERM, within 10 s', async () => {
+    const own = await startRedis();
+    const worker = await startWorker(own.url, WORKER_ARGS);
+    const exited = new Promise<number | null>((res) => worker.proc.once('exit', (code) => res(code)));
+    try {
+      await own.stop();
+      await worker.out.waitFor(/queue error \(retrying\): .*ECONNREFUSED/, 30_000, 'the worker to lose Redis');
+      const t0 = Date.now();
+      worker.proc.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([exited, new Promise<'running'>((res) => (timer = setTimeout(() => res('running'), 15_000)))]);
+      clearTimeout(timer);
+      expect([code, Date.now() - t0 < 10_000]).toEqual([0, true]);
+      expect(worker.out.lines.join('\n')).toMatch(/unreachable: closing without waiting; no job was running\n.*stopped/);
+    } finally {
+      await worker.stop('SIGKILL');
+      await own.stop();
+    }
+  }, 120_000);
 });

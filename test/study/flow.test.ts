@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDesign } from '../../src/design/index.js';
-import { WasmEngine } from '../../src/spice/index.js';
+import { createEngine, WasmEngine } from '../../src/spice/index.js';
 import { runFlow } from '../../src/study/index.js';
+import { fileHash } from '../../src/train/index.js';
 import { verifyRun } from '../../src/verify/index.js';
 import { tempDir } from '../helpers.js';
 
@@ -20,8 +21,13 @@ describe('codesign run on Iris, end to end through SPICE', () => {
       expect(s.settling_time_s).toBeLessThan(20e-6);
       for (const f of ['design.json', 'models.json', 'weights.json', 'training.json', 'verify.json', 'verify-full.json', 'summary.json']) expect(existsSync(join(out, f))).toBe(true);
       const stored = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-      for (const k of ['dataset', 'network', 'die_seed', 'accuracy', 'agreement', 'energy_per_inference_j', 'ops_per_joule', 'settling_time_s', 'power_w', 'transistors', 'elapsed_s']) expect(stored).toHaveProperty(k);
+      for (const k of ['dataset', 'network', 'die_seed', 'accuracy', 'agreement', 'energy_per_inference_j', 'ops_per_joule', 'settling_time_s', 'power_w', 'transistors', 'elapsed_s', 'warnings']) expect(stored).toHaveProperty(k);
       for (const k of ['ideal_float', 'ideal_quantized', 'naive', 'aware', 'spice']) expect(typeof stored.accuracy[k]).toBe('number');
+      // Every result records what it was made from: this die, its models.json, the weights trained on them.
+      const hashOf = (f: string) => fileHash(readFileSync(join(out, f)));
+      expect(stored.provenance).toEqual({ design_hash: s.design_hash, die_seed: 1, models_hash: hashOf('models.json'), weights_hash: hashOf('weights.json') });
+      for (const f of ['verify.json', 'verify-full.json'])
+        expect(JSON.parse(readFileSync(join(out, f), 'utf8')).provenance).toMatchObject({ die_seed: 1, models_hash: hashOf('models.json'), weights: { file: 'weights.json', sha256: hashOf('weights.json'), cross_die: false } });
       // Layered (DC, per layer) and full (whole network, one transient) modes decide alike on the same 10 samples.
       const layered = JSON.parse(readFileSync(join(out, 'verify.json'), 'utf8')).per_sample.spice_class.slice(0, 10);
       const full = JSON.parse(readFileSync(join(out, 'verify-full.json'), 'utf8')).per_sample.spice_class;
@@ -48,4 +54,20 @@ describe('codesign run on Iris, end to end through SPICE', () => {
       await engine.close();
     }
   });
+
+  it('on sky130 (its own reference cells): SPICE agrees with the fitted models (>= 97 %) and its accuracy is within 2 points of theirs', async () => {
+    const design = resolveDesign({ pdk: 'sky130' });
+    const engine = await createEngine('wasm', design.pdk, { workers: 2 });
+    const out = tempDir();
+    try {
+      // Layered verification only: the whole-network transient is covered on gf180mcu above.
+      const s = await runFlow(engine, design, out, { dataset: 'iris', energy: 'none' });
+      expect(s.spice_samples).toBe(30);
+      expect(s.agreement).toBeGreaterThanOrEqual(0.97);
+      expect(Math.abs(s.accuracy.spice - s.accuracy.model_on_spice_samples)).toBeLessThanOrEqual(0.02 + 1e-9);
+      expect(JSON.parse(readFileSync(join(out, 'design.json'), 'utf8'))).toMatchObject({ pdk: 'sky130', soma: { n: { w: '3u', l: '500n' } } });
+    } finally {
+      await engine.close();
+    }
+  }, 600_000);
 });

@@ -46,6 +46,13 @@ describe('codesign train', () => {
     expect(training.baselines.map((b) => b.name)).toEqual(['ideal_float', 'ideal_quantized', 'naive', 'aware']);
     expect(training.metrics.test_accuracy).toBe(training.baselines[3].test_accuracy);
     expect(training.splits).toEqual({ train: 90, val: 30, test: 30 });
+    // Derived from the die's own models: the logit scale is the reference over the network's chain gain.
+    expect(training.derived.die.logit_scale).toBeCloseTo(training.options.logitScale / training.derived.die.chain_gain, 12);
+    expect(training.derived.die.gain_per_code).toHaveLength(2);
+    expect(training.currents.range).toEqual({ soma_max_a: 76e-9, synapse_input_max_a: 80e-9 }); // the design defaults (no design.json here)
+    expect(training.currents.aware.largest_class_current_median_a).toBeGreaterThan(0);
+    const val = Object.fromEntries(training.baselines.map((b) => [b.name, b.val_accuracy]));
+    expect(training.warnings.length > 0).toBe(val.aware < val.naive);
     for (const name of ['ideal float', 'ideal quantized', 'naive', 'aware']) expect(stdout).toContain(name);
     expect(stdout).toContain(join(dir, 'weights.json'));
   });

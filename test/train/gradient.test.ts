@@ -1,15 +1,18 @@
 import { Stream } from '../../src/mismatch/rng.js';
 import {
+  TrainEngine,
   backward,
   deviceNet,
   effective,
   forward,
   inputLayer,
+  kernelModule,
   matmul,
   matmulAT,
   matmulBT,
   quantize,
   shadowGrad,
+  softmaxCE,
   softmaxCrossEntropy,
   syntheticModels,
   type DeviceNet,
@@ -83,6 +86,36 @@ describe('gradients of the device network match finite differences (float64)', (
     const { grads } = backward(net, W, forward(net, W, h0, n), loss(net, W, h0, y, n).dOut, n);
     w.forEach((v, k) => expect(relError(shadowGrad(net.synapses[k], v, grads[k].dA, grads[k].dB), numericGrad(v, L))).toBeLessThan(1e-5));
   });
+});
+
+describe('the float32 wasm engine computes the float64 reference step', () => {
+  for (const softplus of [false, true])
+    it(`${softplus ? 'softplus' : 'relu'} somas: output currents and dL/dA, dL/dB of every layer (padded and odd sizes)`, async () => {
+      const { net, n, x, y } = setup(softplus);
+      const s = new Stream('test/engine');
+      const w = net.synapses.map((syn) => Float64Array.from({ length: syn.rows * syn.cols }, () => 10 * s.uniform() - 3));
+      const W = w.map((c, k) => effective(net.synapses[k], c, true));
+      const tapes = forward(net, W, inputLayer(net, x, n), n);
+      const ref = softmaxCrossEntropy(tapes.at(-1)!.out, y, n, 3, 3);
+      const { grads } = backward(net, W, tapes, ref.dOut, n);
+      const e = new TrainEngine(await kernelModule(), net, true, { train: { x, n } }, n);
+      e.setWeights(w);
+      e.gather('train', [0, 1, 2, 3]);
+      e.forward(n);
+      expect(relError(e.out.subarray(0, n * 3), tapes.at(-1)!.out)).toBeLessThan(1e-5);
+      const r = softmaxCE(e.out, y, n, 3, 3, e.dOut);
+      expect(r.loss).toBeCloseTo(ref.loss, 5);
+      e.backward(n);
+      const ours = e.effectiveGrads();
+      grads.forEach((g, k) => {
+        const scale = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        for (const key of ['dA', 'dB'] as const) {
+          const a = g[key]!, b = ours[k][key]!;
+          expect(b).not.toBeNull();
+          expect(Math.max(...a.map((v, q) => Math.abs(v - b[q])))).toBeLessThan(1e-5 * scale(a));
+        }
+      });
+    });
 });
 
 describe('effective weights of codes', () => {

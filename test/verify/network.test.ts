@@ -66,14 +66,16 @@ describe('network netlist', () => {
   it('codesign netlist network --run writes network.cir, weights.inc and inputs.inc', async () => {
     const run = tempDir();
     writeFileSync(join(run, 'design.json'), JSON.stringify(design.config));
-    writeFileSync(join(run, 'weights.json'), JSON.stringify({ codes }));
+    // What training records: the die the codes are for (no models.json here, so its hash is not compared).
+    const trainedFor = { design_hash: design.hash, die_seed: design.config.seed, models_hash: 'not-compared' };
+    writeFileSync(join(run, 'weights.json'), JSON.stringify({ codes, ...trainedFor }));
     const r = await runCli(['netlist', 'network', '--run', run, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ transistors: 5 * 12 + 11 * 35 + 3 });
     const first = readFileSync(join(run, 'network.cir'));
     await runCli(['netlist', 'network', '--run', run]);
     expect(readFileSync(join(run, 'network.cir')).equals(first)).toBe(true);
-    writeFileSync(join(run, 'weights.json'), JSON.stringify({ codes: [codes[0]] }));
+    writeFileSync(join(run, 'weights.json'), JSON.stringify({ codes: [codes[0]], ...trainedFor }));
     const bad = await runCli(['netlist', 'network', '--run', run]);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/weights\.json: expected 2 code matrices/);
