@@ -10,12 +10,11 @@ import { join } from 'node:path';
 import { countTransistors } from '../characterize/index.js';
 import { median } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
-import { provenanceOf } from '../train/index.js';
 import { CodesignError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { decisions } from './layered.js';
 import { estimateReduced } from './reduced.js';
-import { loadRun, timingSummary, waveform } from './run.js';
+import { loadRun, resultHead, timingSummary, waveform } from './run.js';
 
 /** Estimate defaults: test samples, window per sample and largest step (MNIST 196-50-10 settles in ~30 us; 60 us windows left 6 of 50 unsettled in the full transient). */
 export const ESTIMATE_DEFAULTS = { samples: 20, period: 100e-6, maxStep: 1e-6 } as const;
@@ -69,7 +68,8 @@ function layeredReference(dir: string, spiceInputs: string, n: number, C: number
  */
 export async function estimateRun(engine: Engine, run: string, opts: EstimateOptions = {}) {
   const t0 = Date.now();
-  const { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, inputs, modelClass, spiceInputs, macs } = loadRun(run, opts.samples, () => ESTIMATE_DEFAULTS.samples, opts.weights);
+  const loaded = loadRun(run, opts.samples, () => ESTIMATE_DEFAULTS.samples, opts.weights);
+  const { dir, design, models, weights, layers, seed, n, C, inputs, modelClass, spiceInputs, macs } = loaded;
   const period = opts.period ?? ESTIMATE_DEFAULTS.period;
   const r = await estimateReduced(engine, design, seed, weights.codes, models, inputs, { period, maxStep: opts.maxStep ?? ESTIMATE_DEFAULTS.maxStep, samplesPerRun: opts.samplesPerRun, timeoutMs: opts.timeoutMs, onProgress: opts.onProgress });
   const done = Array.from({ length: n }, (_, s) => s).filter((s) => r.timing[s] !== null);
@@ -77,14 +77,7 @@ export async function estimateRun(engine: Engine, run: string, opts: EstimateOpt
   const result: Record<string, unknown> = {
     mode: 'estimate',
     method: 'reduced network: every soma and readout of the die, synapses aggregated per target soma and sign (netlists/reduced.sp.hbs); settling measured against its own DC solution',
-    engine: await engine.identity(),
-    /** What it was computed from: the die, its models.json, the weights deployed on it. */
-    provenance: provenanceOf(design, modelsHash, deployed.source),
-    spice_inputs: spiceInputs,
-    dataset: weights.dataset,
-    network: layers,
-    die_seed: seed,
-    transistors: countTransistors(layers).transistors,
+    ...(await resultHead(engine, loaded)),
     reduced_devices: r.devices,
     samples: done.length,
     samples_requested: n,

@@ -152,6 +152,21 @@ export function loadRun(run: string, samples: number | undefined, defaultSamples
   return { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs };
 }
 
+/** The fields every verification result opens with: engine, provenance, SPICE inputs, dataset, network, die, size. */
+export async function resultHead(engine: Engine, l: Pick<ReturnType<typeof loadRun>, 'design' | 'modelsHash' | 'deployed' | 'spiceInputs' | 'weights' | 'layers' | 'seed'>) {
+  return {
+    engine: await engine.identity(),
+    /** What this result was computed from: the die (design hash, seed), its models.json, the weights deployed on it. */
+    provenance: provenanceOf(l.design, l.modelsHash, l.deployed.source),
+    /** SHA-256 of what the SPICE results depend on (die, codes, input scale, dataset): full mode reuses a layered result's DC currents only when this matches. */
+    spice_inputs: l.spiceInputs,
+    dataset: l.weights.dataset,
+    network: l.layers,
+    die_seed: l.seed,
+    transistors: countTransistors(l.layers).transistors,
+  };
+}
+
 /**
  * The timing block of verify-full.json and verify-estimate.json: medians over the samples of
  * settling, classification, power and energy per inference, and the efficiency it gives.
@@ -182,7 +197,8 @@ export function timingSummary(timing: (SampleTiming | null)[], o: { period: numb
  * codes on test samples, against the fitted models' predictions. Writes verify.json.
  */
 export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions): Promise<VerifyResult> {
-  const { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs } = loadRun(run, opts.samples, (all) => (opts.mode === 'full' ? 20 : all), opts.weights);
+  const loaded = loadRun(run, opts.samples, (all) => (opts.mode === 'full' ? 20 : all), opts.weights);
+  const { dir, design, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs } = loaded;
   const t0 = Date.now();
   let spice: SpiceOutputs | TransientResult;
   let dcReport: Record<string, unknown> | undefined;
@@ -216,18 +232,9 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     for (let c = 0; c < C; c++) errors.push((modelOut[s * C + c] - spice.currents[s * C + c]) / scale);
   }
   const absErr = errors.map(Math.abs);
-  const counts = countTransistors(layers);
   const result: VerifyResult = {
     mode: opts.mode,
-    engine: await engine.identity(),
-    /** What this result was computed from: the die (design hash, seed), its models.json, the weights deployed on it. */
-    provenance: provenanceOf(design, modelsHash, deployed.source),
-    /** SHA-256 of what the SPICE results depend on (die, codes, input scale, dataset): full mode reuses a layered result's DC currents only when this matches. */
-    spice_inputs: spiceInputs,
-    dataset: weights.dataset,
-    network: layers,
-    die_seed: seed,
-    transistors: counts.transistors,
+    ...(await resultHead(engine, loaded)),
     samples: nDone,
     samples_requested: n,
     accuracy: { spice: spiceCorrect / nDone, model: modelCorrect / nDone },
