@@ -117,6 +117,7 @@ export function sweepDeltas(d: StudyData): Outcome {
   );
   const yEnc = { field: 'point', type: 'nominal', title: null, sort: null } as const;
   const xEnc = { type: 'quantitative', title: 'difference in test accuracy (points)' } as const;
+  const color = { field: 'series', type: 'nominal', title: null, scale: { domain: series.map((s) => s.name), range: ['#2e86c1', '#c0392b'] } } as const;
   return {
     name,
     title,
@@ -126,8 +127,8 @@ export function sweepDeltas(d: StudyData): Outcome {
       height: Math.max(80, 24 * rows.length),
       layer: [
         { data: { values: [{ x: 0 }] }, mark: { type: 'rule', color: '#888', strokeDash: [3, 3] }, encoding: { x: { field: 'x', type: 'quantitative' } } },
-        { data: { values }, mark: { type: 'rule' }, encoding: { y: yEnc, yOffset: { field: 'series' }, x: { ...xEnc, field: 'lo' }, x2: { field: 'hi' }, color: { field: 'series', type: 'nominal', title: null } } },
-        { data: { values }, mark: { type: 'point', filled: true, size: 50 }, encoding: { y: yEnc, yOffset: { field: 'series' }, x: { ...xEnc, field: 'mean' }, color: { field: 'series', type: 'nominal', title: null, scale: { domain: series.map((s) => s.name), range: ['#2e86c1', '#c0392b'] } } } },
+        { data: { values }, mark: { type: 'rule' }, encoding: { y: yEnc, yOffset: { field: 'series' }, x: { ...xEnc, field: 'lo' }, x2: { field: 'hi' }, color } },
+        { data: { values }, mark: { type: 'point', filled: true, size: 50 }, encoding: { y: yEnc, yOffset: { field: 'series' }, x: { ...xEnc, field: 'mean' }, color } },
       ],
     },
     html: `<div class="wide">${table}</div>`,
