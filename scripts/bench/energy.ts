@@ -1,6 +1,6 @@
 /**
  * Energy and latency at sweep cost: on a trained MNIST die (default /work/runs/mnist-1, copied
- * to a temporary folder so the source stays untouched), the first N test digits (default 20,
+ * to a temporary folder so the source stays untouched), the first N test samples (default 20,
  * `--samples N`) through the reduced-network estimate and through the whole-network transient,
  * one after the other in this process with the same window and largest step, no result cache.
  * Reports median energy per inference and median settling time of both, their ratio, and the
@@ -81,9 +81,9 @@ export async function run(opts: { json: boolean; argv?: string[] }): Promise<Ben
     const si = (x: number, u: string) => (u === 'J' ? `${(x * 1e12).toFixed(1)} pJ` : u === 's' ? `${(x * 1e6).toFixed(2)} us` : `${(x * 1e6).toFixed(2)} uW`);
     const row = (name: string, x: { estimate: number; full: number }, u: string, k: 'energy_to_settle_j' | 'settle_s' | null) => [name, si(x.estimate, u), si(x.full, u), pct(err(x)), k ? `${(100 * perSample(k)).toFixed(1)} %` : ''];
     const text = [
-      `energy: ${design.config.layers.join('-')} die ${design.config.seed} (${source}), first ${samples} test digits (${both.length} finished in both), ${PERIOD * 1e6} us windows, largest step ${MAX_STEP * 1e6} us, wasm engine (${engine.concurrency} workers), no cache`,
+      `energy: ${design.config.layers.join('-')} die ${design.config.seed} (${source}), first ${samples} test samples (${both.length} finished in both), ${PERIOD * 1e6} us windows, largest step ${MAX_STEP * 1e6} us, wasm engine (${engine.concurrency} workers), no cache`,
       table(
-        ['median over digits', 'estimate', 'full transient', 'estimate vs full', 'per digit |diff| (median)'],
+        ['median over samples', 'estimate', 'full transient', 'estimate vs full', 'per sample |diff| (median)'],
         [row('energy per inference (to settling)', q.energy, 'J', 'energy_to_settle_j'), row('settling time to 1 %', q.settling, 's', 'settle_s'), row('supply power (window mean)', q.power, 'W', null)],
       ),
       table(

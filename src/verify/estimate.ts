@@ -43,7 +43,7 @@ export interface EstimateOptions {
   period?: number;
   /** Largest time step, s (default 1 us). */
   maxStep?: number;
-  /** Samples per transient (default: split over the engine's workers). */
+  /** Samples per transient (default: split over the engine's workers, at most 5). */
   samplesPerRun?: number;
   timeoutMs?: number;
   onProgress?: (done: number, total: number) => void;

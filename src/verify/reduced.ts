@@ -27,7 +27,7 @@ export interface ReducedOptions {
   maxStep?: number;
   /** Input switching time, s (default 100 ns, as the full transient). */
   rise?: number;
-  /** Samples per transient (each starts from the operating point of the sample before its first); runs go in parallel. */
+  /** Samples per transient (each starts from the operating point of the sample before its first); runs go in parallel (default: split over the engine's workers, at most 5, so that an MNIST transient stays well inside the engine's timeout). */
   samplesPerRun?: number;
   timeoutMs?: number;
   options?: SimOptions;
@@ -242,7 +242,7 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
   const period = opts.period, maxStep = opts.maxStep ?? period / 200, rise = opts.rise ?? 100e-9;
   const options = opts.options ?? TRANSIENT_OPTIONS;
   const saves = ['i(vdd)', ...Array.from({ length: C }, (_, j) => `i(vr_${j})`)].join(' ');
-  const groups = sampleGroups(N, opts.samplesPerRun ?? Math.max(1, Math.ceil(N / Math.max(1, engine.concurrency))));
+  const groups = sampleGroups(N, opts.samplesPerRun ?? Math.min(5, Math.max(1, Math.ceil(N / Math.max(1, engine.concurrency)))));
   const total = 1 + groups.length;
   let done = 0, runs = 0;
   const failures: SampleFailure[] = [];
