@@ -140,7 +140,7 @@ export function reducedNetlist(design: Design, seed: number, codes: Codes, model
     }),
   );
   const cells = aggregateCells(codes, models).map((a) => {
-    devices += 1 + (a.srcM ? 2 : 0) + (a.off ? 1 : 0);
+    devices += 1 + (a.srcM ? 3 : 0) + (a.off ? 1 : 0);
     const h = a.kind === 'exc' ? 'hp' : 'hn';
     const terms = a.terms.flatMap((t) => [`${formatNumber(t.G, 8)}*v(${h}${a.layer - 1}_${t.i})`, `${formatNumber(t.D, 8)}*v(${h}l${a.layer - 1}_${t.i})`]);
     const id = `${a.kind[0]}${a.layer}_${a.j}`;
