@@ -53,7 +53,7 @@ describe('codesign run on Iris, end to end through SPICE', () => {
     } finally {
       await engine.close();
     }
-  });
+  }, 300_000);
 
   it('on sky130 (its own reference cells): SPICE agrees with the fitted models (>= 97 %) and its accuracy is within 2 points of theirs', async () => {
     const design = resolveDesign({ pdk: 'sky130' });
