@@ -58,7 +58,7 @@ export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
   );
   out(`aware - naive: ${(100 * m.aware_gain_over_naive).toFixed(1)} points; ideal quantized - aware: ${(100 * m.aware_gap_to_ideal_quantized).toFixed(1)} points`);
   const d = training.derived, c = training.currents, nA = (a: number) => `${(a * 1e9).toFixed(0)} nA`;
-  out(`scale: chain gain die ${d.die.chain_gain.toFixed(2)} (gain per code step ${d.die.gain_per_code.map((g) => g.pos.toFixed(3)).join(', ')}), nominal ${d.nominal.chain_gain.toFixed(2)}; first-phase logit scale die ${d.die.logit_scale.toFixed(2)}, nominal ${d.nominal.logit_scale.toFixed(2)}`);
+  out(`scale: chain gain die ${d.die.chain_gain.toFixed(2)} (gain per code step ${d.die.gain_per_code.map((g) => g.pos.toFixed(3)).join(', ')}), nominal ${d.nominal.chain_gain.toFixed(2)}; first-phase logit scale die ${d.die.logit_scale.toFixed(2)}, nominal ${d.nominal.logit_scale.toFixed(2)}${d.range_phase ? `; aware codes from ${d.aware_start === 'ideal' ? 'the ideal codes' : 'the die\'s first phase'} (better on validation)` : ''}`);
   const ratio = (s: typeof c.aware) => `${s.limit_ratio_p99.map((r) => r.toFixed(2)).join(', ')}${s.in_range ? '' : ' (beyond)'}`;
   out(`currents (training split; somas characterized to ${nA(c.range.soma_max_a)}, synapse inputs to ${nA(c.range.synapse_input_max_a)}): soma input p99 over its limit per layer: aware ${ratio(c.aware)}, ideal quantized ${ratio(c.ideal_quantized)}, naive ${ratio(c.naive)}; aware soma inputs p99 ${c.aware.soma_input_p99_a.map(nA).join(', ')}, median largest class current ${nA(c.aware.largest_class_current_median_a)}`);
   for (const w of training.warnings) out(`WARNING: ${w}`);

@@ -3,7 +3,7 @@ import type { Dataset } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
 import { spawnModuleWorker } from '../util/worker.js';
 import { deviceNet, nominalNet } from './device.js';
-import { DEFAULT_RANGE, currentLimits, initScale, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
+import { DEFAULT_RANGE, currentLimits, currentStats, initScale, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
 import { evaluate, initialWeights, joinPhases, trainPhases, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
 
@@ -82,7 +82,16 @@ export interface BaselinesResult {
   float: TrainResult;
   ideal: TrainResult;
   aware: TrainResult;
+  /** Where the aware codes' second phase started (AwareStart). */
+  aware_start: AwareStart;
 }
+
+/**
+ * Where the aware training's second phase started: "die", the die's own first phase (from the
+ * shared initial weights; also the aware training without a second phase), or "ideal", the
+ * ideal quantized codes after their second phase (the naive codes).
+ */
+export type AwareStart = 'die' | 'ideal';
 
 /**
  * A training on one thread: which devices, its phases (trainPhases); `from`: start from the
@@ -224,18 +233,34 @@ export async function trainWithBaselines(models: DieModels, data: Dataset, opts:
     currentMax: limits[devices],
     selectInRange: true,
   });
-  // Ideal quantized, the die's first phase, float, the die's second phase (the ideal codes its rival): on two threads
-  // the first two at once, then the float one and the die's second phase, so they finish together.
+  // Ideal quantized, the die's first phase, float, the die's second phases (from its first phase; from the ideal
+  // codes): on two threads the first two at once, then the float one and the die's second phases.
   const tasks: TrainingTask[] = [
     { devices: 'nominal', phases: rangePhase ? [phase1('nominal', true), phase2('nominal', true)] : [phase1('nominal', true)] },
     { devices: 'die', phases: [phase1('die', true)] },
     { devices: 'nominal', phases: rangePhase ? [phase1('nominal', false), phase2('nominal', false)] : [phase1('nominal', false)] },
-    ...(rangePhase ? [{ devices: 'die' as const, phases: [phase2('die', true)], from: 1, rival: 0 }] : []),
+    ...(rangePhase
+      ? [
+          { devices: 'die' as const, phases: [phase2('die', true)], from: 1, rival: 0 },
+          { devices: 'die' as const, phases: [phase2('die', true)], from: 0, rival: 0 },
+        ]
+      : []),
   ];
   const results = await runTrainings(models, data, tasks, threads);
   const [ideal, float] = [results[0], results[2]];
-  const aware = rangePhase ? joinPhases([results[1], results[3]]) : results[1];
   const logit = (devices: 'die' | 'nominal') => (rangePhase ? opts.logitScale : s[devices].logit_scale);
+  let aware = results[1], aware_start: AwareStart = 'die';
+  if (rangePhase) {
+    // The two starts' results: in range on the training split first, then validation accuracy, then loss (the first on a tie).
+    const judged = ([joinPhases([results[1], results[3]]), results[4]] as const).map((r) => {
+      const v = evaluate(die, r.weights, true, data.val, opts.logitScale);
+      return { r, inRange: currentStats(die, r.weights, true, data.train, u, range).in_range, acc: v.accuracy, loss: v.loss };
+    });
+    const [a, b] = judged;
+    const second = (b.inRange && !a.inRange) || (b.inRange === a.inRange && (b.acc > a.acc || (b.acc === a.acc && b.loss < a.loss)));
+    aware = second ? b.r : a.r;
+    aware_start = second ? 'ideal' : 'die';
+  }
   const row = (name: BaselineName, devices: 'nominal' | 'die', weights: BaselineRow['weights'], r: TrainResult, quantized: boolean): BaselineRow => {
     const net = devices === 'die' ? die : nominal;
     const test = evaluate(net, r.weights, quantized, data.test, logit(devices));
@@ -253,5 +278,6 @@ export async function trainWithBaselines(models: DieModels, data: Dataset, opts:
     float,
     ideal,
     aware,
+    aware_start,
   };
 }

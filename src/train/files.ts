@@ -105,6 +105,8 @@ export const trainingSchema = z.object({
     range_phase: optionsSchema.shape.rangePhase,
     /** Each weight layer's soma input limits, A: the characterized range (scale.ts currentLimits), die and nominal devices. */
     current_limits_a: z.object({ die: z.array(z.array(z.number())), nominal: z.array(z.array(z.number())) }),
+    /** Where the aware codes' second phase started: the die's first phase, or the ideal quantized codes (baselines.ts AwareStart; the better on validation). */
+    aware_start: z.enum(['die', 'ideal']).default('die'),
   }),
   /**
    * The characterized current range and the currents on the training split: aware codes on the

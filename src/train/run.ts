@@ -159,7 +159,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,
-    derived: result.scale,
+    derived: { ...result.scale, aware_start: result.aware_start },
     currents,
     warnings,
     metrics: {
