@@ -84,6 +84,8 @@ export interface BaselinesResult {
   aware: TrainResult;
   /** Where the aware codes' second phase started (AwareStart). */
   aware_start: AwareStart;
+  /** Epochs run on the die over all its trainings (both second phases, the one not kept too). */
+  die_epochs_run: number;
 }
 
 /**
@@ -279,5 +281,6 @@ export async function trainWithBaselines(models: DieModels, data: Dataset, opts:
     ideal,
     aware,
     aware_start,
+    die_epochs_run: results[1].epochs_run + (rangePhase ? results[3].epochs_run + results[4].epochs_run : 0),
   };
 }

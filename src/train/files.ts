@@ -131,7 +131,7 @@ export const trainingSchema = z.object({
     elapsed_s: z.number(),
     /** Wall time of each training on its thread, s. */
     training_s: z.object({ ideal_float: z.number(), ideal_quantized: z.number(), aware: z.number() }).optional(),
-    /** Training samples processed per second (forward, backward, update) over all three trainings. */
+    /** Training samples processed per second (forward, backward, update) over all trainings (the die's: both second phases). */
     samples_per_s: z.number(),
   }),
 });

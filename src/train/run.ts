@@ -127,7 +127,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const currents = { range, split: 'train' as const, ...trained, naive: stats(die, result.ideal.weights) };
   const warnings = trainingWarnings(result.rows, trained, range);
   const elapsed = (performance.now() - t0) / 1000;
-  const samples = (result.float.epochs_run + result.ideal.epochs_run + result.aware.epochs_run) * data.train.n;
+  const samples = (result.float.epochs_run + result.ideal.epochs_run + result.die_epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
   const weights: WeightsFile = {
     format: WEIGHTS_FORMAT,
