@@ -92,9 +92,9 @@ describe('aware beats naive on a die with strong, known gain spread (30 %)', () 
     for (const seed of [1, 2]) {
       const acc = Object.fromEntries((await trainWithBaselines(syntheticModels(strong([196, 50, 10], seed)), data, o)).rows.map((r) => [r.name, r.test_accuracy]));
       expect(acc.aware).toBeGreaterThan(0.8);
-      expect(acc.aware - acc.naive).toBeGreaterThan(0.1); // the naive codes too are held in the characterized range (measured margin >= 12.8 points)
+      expect(acc.aware - acc.naive).toBeGreaterThan(0.1); // the naive codes too are held in the characterized range (one die measured 12.8 points)
     }
-  });
+  }, 300_000);
 });
 
 describe('soma models', () => {
