@@ -190,15 +190,17 @@ function defaultThreads(models: DieModels, data: Dataset): number {
  *    cosine step-size decay, and the best validation epoch among those whose currents are in
  *    range on the training split (scale.ts CurrentStats.in_range).
  *
- * In the aware training's phase 2 the ideal quantized codes compete as epoch 0, so the aware
- * codes are never worse than the naive ones on the validation split when those are in range
- * on the die. Every network, ideal or aware, meets the same range: at a design point with
- * more gain per code step the range leaves fewer code steps, and the accuracies show what
- * that costs. Without a range phase (rangePhase null) each network trains phase 1 only.
+ * The die's phase 2 runs twice, from its own phase 1 and from the ideal quantized codes (the
+ * naive ones); in both the ideal codes compete as epoch 0, and the better result on
+ * validation (in range first) is kept (aware_start says which). So the aware codes are never
+ * worse than the naive ones on the validation split when those are in range on the die.
+ * Every network, ideal or aware, meets the same range: at a design point with more gain per
+ * code step the range leaves fewer code steps, and the accuracies show what that costs.
+ * Without a range phase (rangePhase null) each network trains phase 1 only.
  *
  * The trainings run on up to `threads` worker threads (default: every core for big
  * trainings, see defaultThreads): on two, the ideal quantized one and the die's phase 1 at
- * once, then the float one and the die's phase 2 (it waits for the ideal codes).
+ * once, then the float one and the die's phase 2 runs (each waits for its start).
  */
 export async function trainWithBaselines(models: DieModels, data: Dataset, opts: BaselineOptions, threads = defaultThreads(models, data)): Promise<BaselinesResult> {
   const nominal = nominalNet(models), die = deviceNet(models);
