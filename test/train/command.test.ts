@@ -52,7 +52,8 @@ describe('codesign train', () => {
     expect(training.currents.range).toEqual({ soma_max_a: 76e-9, synapse_input_max_a: 80e-9 }); // the design defaults (no design.json here)
     expect(training.currents.aware.largest_class_current_median_a).toBeGreaterThan(0);
     const val = Object.fromEntries(training.baselines.map((b) => [b.name, b.val_accuracy]));
-    expect(training.warnings.length > 0).toBe(val.aware < val.naive);
+    expect(training.warnings.some((w) => w.startsWith('aware codes end below the naive ones'))).toBe(val.aware < val.naive);
+    expect(training.warnings.some((w) => w.includes('beyond the characterized range'))).toBe(!training.currents.aware.in_range || !training.currents.ideal_quantized.in_range);
     for (const name of ['ideal float', 'ideal quantized', 'naive', 'aware']) expect(stdout).toContain(name);
     expect(stdout).toContain(join(dir, 'weights.json'));
   });
