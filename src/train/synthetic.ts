@@ -28,8 +28,6 @@ export interface SyntheticDie {
   dlogSpread?: number;
   /** Every synapse gain times this (a design point with more current per code step; default 1). */
   gainScale?: number;
-  /** The inhibitory (negative-sign) gains times this instead of gainScale (characterized points scale the two signs differently). */
-  gainScaleNeg?: number;
   /** Nominal soma gain and threshold (default NOMINAL's). */
   a?: number;
   t?: number;
@@ -55,11 +53,11 @@ export function syntheticModels(spec: SyntheticDie): DieModels {
     fit: fit(n),
   }));
   const k0 = spec.gainScale ?? 1;
-  const gains = (nominal: readonly number[], n: number, k = k0) => Array.from({ length: n * 3 }, (_, q) => k * nominal[q % 3] * Math.exp(sb[q % 3] * st.normal()));
+  const gains = (nominal: readonly number[], n: number) => Array.from({ length: n * 3 }, (_, k) => k0 * nominal[k % 3] * Math.exp(sb[k % 3] * st.normal()));
   const dlog = (n: number) => Array.from({ length: n * 3 }, () => (spec.dlog ?? 0) + (spec.dlogSpread ?? 0) * st.normal());
   const synapses = spec.layers.slice(0, -1).map((rows, k) => {
     const cols = spec.layers[k + 1], n = rows * cols;
-    return { rows, cols, gain_pos: gains(NOMINAL.gain_pos, n), gain_neg: gains(NOMINAL.gain_neg, n, spec.gainScaleNeg ?? k0), dlog_pos: dlog(n), dlog_neg: dlog(n), fit: fit(n) };
+    return { rows, cols, gain_pos: gains(NOMINAL.gain_pos, n), gain_neg: gains(NOMINAL.gain_neg, n), dlog_pos: dlog(n), dlog_neg: dlog(n), fit: fit(n) };
   });
   return {
     format: MODELS_FORMAT,
