@@ -435,5 +435,6 @@ export async function runCommand(a: RunArgs): Promise<void> {
     ['ops/J (1 MAC = 2 ops) | MACs/J', summary.ops_per_joule === null ? '-' : `${(summary.ops_per_joule / 1e12).toFixed(2)} TOp/J | ${(summary.macs_per_joule! / 1e12).toFixed(2)} TMAC/J`],
     ['time', `${summary.elapsed_s.toFixed(1)} s (${Object.entries(summary.stages_s).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')})`],
   ]));
+  for (const w of summary.warnings) out(`WARNING: ${w}`);
   out(`wrote ${join(outDir, 'summary.json')} and ${summary.report}`);
 }
