@@ -38,7 +38,7 @@ async function remoteYield(url: string, out: string, design?: DesignInput, onPro
 }
 
 /** Fields that say when, how fast, where or from which cache a job ran, not what it computed. */
-const RUN_FIELDS = new Set(['elapsed_s', 'measure_s', 'stages_s', 'samples_per_s', 'finished_at', 'worker', 'sim_runs', 'sim_hits']);
+const RUN_FIELDS = new Set(['elapsed_s', 'measure_s', 'training_s', 'stages_s', 'samples_per_s', 'finished_at', 'worker', 'sim_runs', 'sim_hits']);
 function strip(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(strip);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([k]) => !RUN_FIELDS.has(k)).map(([k, x]) => [k, strip(x)]));
