@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { characterizationSweeps, predictSomaGainSpread, type GainSpreadPrediction } from '../characterize/index.js';
-import { resolveDesign, type Design } from '../design/index.js';
+import { describePoint, resolveDesign, type Design } from '../design/index.js';
 import { modelsSchema, type DieModels } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
 import { checkModelsForDesign, describeDie, fileHash, readRunWeights, trainingSchema, weightsSchema, type Provenance } from '../train/index.js';
@@ -80,6 +80,7 @@ function checkRunFolder(f: Folder, models: DieModels | undefined): [string, stri
     if (p.models_hash !== modelsHash) throw new ConfigError(`${join(f.dir, file)} was computed on models.json sha256 ${String(p.models_hash).slice(0, 12)}, but ${modelsPath} is sha256 ${modelsHash.slice(0, 12)}: ${again}`);
     const w = p.weights;
     if (w.cross_die) facts.push([`weights in ${file}`, `${w.file}, trained for ${w.trained_for ? describeDie(w.trained_for) : 'an unrecorded die'}: deployed on purpose (--weights)`]);
+    else if (w.cross_condition) facts.push([`weights in ${file}`, `${w.file}, trained at ${describePoint(w.cross_condition.trained_at)}: deployed at ${describePoint(w.cross_condition.deployed_at)} (condition.json)`]);
     else if (weightsHash !== undefined && w.sha256 !== weightsHash) throw new ConfigError(`${join(f.dir, file)} was computed with weights sha256 ${w.sha256.slice(0, 12)}, but ${join(f.dir, 'weights.json')} is sha256 ${weightsHash.slice(0, 12)}: ${again}`);
   }
   return facts;

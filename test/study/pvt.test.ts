@@ -1,4 +1,4 @@
-import { copyFileSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchNetlist, planBatches } from '../../src/characterize/index.js';
 import { atOperatingPoint, CELLS, inputScaleAt, operatingPoint, resolveDesign, type Design } from '../../src/design/index.js';
@@ -10,7 +10,7 @@ import { characterizeConditions, conditionGrid, currentShift, LocalExecutor, PVT
 import { dieOf, fileHash, readModels, readRunWeights, trainRun } from '../../src/train/index.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { networkNetlist } from '../../src/verify/index.js';
-import { nativeTest, tempDir } from '../helpers.js';
+import { nativeTest, runCli, tempDir } from '../helpers.js';
 import { redisTest, startRedis, startWorker } from './redis.js';
 
 const native = await nativeTest();
@@ -207,6 +207,17 @@ describe('codesign pvt on an Iris die (native ngspice)', () => {
     expect(again.jobs).toMatchObject({ total: 3, executed: 0, reused: 3 });
     expect(['t27c_1.8v_tt/verify.json', 't85c_1.8v_tt/models.json', 't27c_1.8v_ss/verify.json'].map(mtime)).toEqual(before);
     expect(readFileSync(join(study, 'pvt.csv'), 'utf8')).toBe(csv);
+  });
+
+  native('codesign pvt: a negative temperature list is a value, not flags; a bad list or corner stops before anything runs (exit 3)', async () => {
+    const bad = join(root, 'bad');
+    const [corner, list] = await Promise.all([
+      runCli(['pvt', '--run', run, '--temperature', '-40,27', '--corner', 'tt,slow', '--out', bad]),
+      runCli(['pvt', '--run', run, '--temperature', '-40,hot', '--out', bad]),
+    ]);
+    expect([corner.code, corner.stderr]).toEqual([3, expect.stringMatching(/--corner: unknown corner "slow" for PDK gf180mcu/)]);
+    expect([list.code, list.stderr]).toEqual([3, expect.stringMatching(/--temperature: expected temperatures in °C separated by commas, e.g. -40,27,125 \(got "-40,hot"\)/)]);
+    expect(existsSync(bad)).toBe(false);
   });
 
   both('characterizeConditions on a Redis queue served by a codesign worker: each condition\'s models, as a trainer would take them', async () => {
