@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, { description: string; load: () => Promise<Benc
   characterize: { description: 'devices/s characterizing the whole MNIST 196-50-10 die, wasm pool vs native', load: () => import('./bench/characterize.js') },
   distributed: { description: 'study throughput (dies/s) of a small Iris yield: local worker-thread pool vs 1 and 2 codesign worker processes through Redis', load: () => import('./bench/distributed.js') },
   transient: { description: 'full-mode transient: largest time step and tolerances vs settling, energy and window-end accuracy, against a 10x finer reference', load: () => import('./bench/transient.js') },
+  review: { description: 'tapeout review: review folder and netgen LVS time on Iris and MNIST; the review netlist at nominal against the simulation netlist with mismatch off', load: () => import('./bench/review.js') },
   train: { description: 'trainer samples/s (forward, backward, update) on 196-50-10 and 196-100-10 against a numpy reference of the same step; three trainings on 1 vs all threads', load: () => import('./bench/train.js') },
 };
 

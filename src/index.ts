@@ -18,6 +18,6 @@ export * from './verify/index.js';
 export * from './study/index.js';
 export * from './report/index.js';
 export { CodesignError, ConfigError, ConvergenceError, NetlistError, RedisUnreachableError, SimTimeoutError, SimulatorMissingError, ExitCode, type NetlistLocation } from './util/errors.js';
-export { formatSi, parseSi } from './util/si.js';
+export { formatNumber, formatSi, parseSi } from './util/si.js';
 export { readRunJson, writeFileAtomic } from './util/fs.js';
 export { GENERATOR_VERSION } from './util/version.js';

@@ -87,7 +87,7 @@ async function throughput(engine: Engine, job: SimJob, devices: number, check: (
 async function wasmStart(pdk: Pdk, workers: number): Promise<[WasmEngine, number]> {
   progress(`wasm, ${workers} worker(s): start`);
   return timed(async () => {
-    const engine = new WasmEngine({ workers, files: wasmModelFiles(pdk) });
+    const engine = new WasmEngine({ workers, files: await wasmModelFiles(pdk) });
     await engine.ready();
     return engine;
   });

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
+  allowedSizes,
   CELLS,
   characterizeAndFit,
   checkCodes,
@@ -40,6 +41,7 @@ import {
 } from '../index.js';
 import { Progress } from './progress.js';
 import { designFromArgs, type DesignArgs } from './design-args.js';
+import { reviewFolderCommand } from './review-commands.js';
 
 const out = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 const json = (v: unknown): void => out(JSON.stringify(v, null, 2));
@@ -56,6 +58,7 @@ export interface NetlistArgs extends DesignArgs {
   run?: string;
   /** network: a weights file to deploy on the run's die instead of its weights.json (cross-die, on purpose). */
   weights?: string;
+  for?: 'simulation' | 'review';
   instances?: number;
   codes?: number[];
   output?: string;
@@ -65,6 +68,7 @@ export interface NetlistArgs extends DesignArgs {
 /** network: the trained network of a run folder on its die, as network.cir + weights.inc + inputs.inc. */
 async function networkNetlistCommand(a: NetlistArgs): Promise<void> {
   if (!a.run) throw new ConfigError('netlist network needs --run <run folder> (holding design.json and weights.json)');
+  if (a.for === 'review') return reviewFolderCommand({ run: a.run, output: a.output, json: a.json, weights: a.weights });
   const run = resolve(a.run);
   const design = resolveDesign(readRunJson(run, 'design.json', 'run codesign characterize first'), join(run, 'design.json'));
   const models = existsSync(join(run, 'models.json')) ? readModels(run) : undefined;
@@ -156,13 +160,32 @@ export async function pdkListCommand(a: { json?: boolean }): Promise<void> {
       pdks.map((p) => [
         p.name,
         Object.keys(p.corners).join(','),
-        `${p.devices.nfet.model} >= ${formatSi(p.devices.nfet.minW)}/${formatSi(p.devices.nfet.minL)}`,
-        `${p.devices.pfet.model} >= ${formatSi(p.devices.pfet.minW)}/${formatSi(p.devices.pfet.minL)}`,
+        ...(['nfet', 'pfet'] as const).map((t) => {
+          const d = p.devices[t];
+          return d.bins ? `${d.model} (${d.bins.length} sizes)` : `${d.model} >= ${formatSi(d.minW)}/${formatSi(d.minL)}`;
+        }),
         `${+(p.devices.nfet.avt * 1e9).toFixed(3)}/${+(p.devices.pfet.avt * 1e9).toFixed(3)}`,
         p.description,
       ]),
     ),
   );
+}
+
+/** The W/L pairs each device type of a PDK has models for, and the cells' sizes on it. */
+export async function pdkSizesCommand(a: { pdk: string; json?: boolean }): Promise<void> {
+  const pdk = loadPdk(a.pdk);
+  const design = resolveDesign({ pdk: a.pdk });
+  const reference = Object.fromEntries(Object.entries(design.sizes).map(([c, gs]) => [c, Object.fromEntries(Object.entries(gs).map(([g, s]) => [g, `${formatSi(s.w)}/${formatSi(s.l)}`]))]));
+  const devices = (['nfet', 'pfet'] as const).map((t) => {
+    const d = pdk.devices[t];
+    return { type: t, model: d.model, binned: !!d.bins, min: `${formatSi(d.minW)}/${formatSi(d.minL)}`, sizes: allowedSizes(d).map((s) => `${formatSi(s.w, 3)}/${formatSi(s.l, 3)}`) };
+  });
+  if (a.json) return json({ pdk: pdk.name, devices, reference_sizes: reference });
+  for (const d of devices) {
+    if (!d.binned) out(`${d.type} ${d.model}: any W/L at or above ${d.min}`);
+    else out(`${d.type} ${d.model}: ${d.sizes.length} binned sizes W/L (+-5 nm)\n  ${d.sizes.join('  ')}`);
+  }
+  out(`reference cells (used where a design sets no size):\n${Object.entries(reference).map(([c, gs]) => `  ${c}: ${Object.entries(gs).map(([g, s]) => `${g} ${s}`).join(', ')}`).join('\n')}`);
 }
 
 export async function pdkExportCommand(a: { dir: string; pdk?: string; json?: boolean }): Promise<void> {

@@ -2,12 +2,13 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CodesignError, ExitCode, GENERATOR_VERSION } from '../index.js';
-import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, simulateCommand } from './commands.js';
+import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, pdkSizesCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
 import { reportCommand, reportOptions } from './report-command.js';
 import { trainCommand, trainOptions } from './train-command.js';
 import { sweepCommand, sweepOptions, yieldCommand, yieldOptions } from './study-commands.js';
 import { workerCommand, workerOptions } from './worker-command.js';
+import { diffCommand, lvsCommand } from './review-commands.js';
 import { PVT_EPILOG, pvtCommand, pvtOptions } from './pvt-command.js';
 
 /** A command line yargs rejects; thrown from its fail handler so that no command runs. */
@@ -39,6 +40,8 @@ function joinNegativeLists(argv: string[]): string[] {
 
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // A command's own answer (diff, lvs: 1 = the inputs differ), when it has one.
+  let answer = 0;
   const cli = yargs(joinNegativeLists(argv))
     .scriptName('codesign')
     .version(GENERATOR_VERSION)
@@ -53,10 +56,11 @@ export async function main(argv: string[]): Promise<number> {
           .positional('cell', { choices: ['soma', 'synapse', 'network'] as const, demandOption: true })
           .option('run', { type: 'string', describe: 'network: the run folder (design.json, weights.json)' })
           .option('weights', { type: 'string', describe: 'network: deploy this weights file on the run\'s die instead of its weights.json, whatever die it was trained for (recorded in weights.inc)' })
+          .option('for', { choices: ['simulation', 'review'] as const, default: 'simulation' as const, describe: 'network: simulation (network.cir with per-instance mismatch) or review (the PDK\'s device cells, no mismatch: network.spice, weights.inc, codes.csv, review.json)' })
           .options(designOptions)
           .option('instances', { type: 'number', describe: 'soma instances driven by the one sweep', default: 1 })
           .option('codes', { type: 'number', array: true, describe: 'synapse weight codes, one synapse each (default -7..7)' })
-          .option('output', { alias: 'o', type: 'string', describe: 'output file (default: stdout); network: output directory (default: the run folder)' }),
+          .option('output', { alias: 'o', type: 'string', describe: 'output file (default: stdout); network: output directory (default: the run folder, or <run>/review)' }),
       (a) => netlistCommand(a as never),
     )
     .command(
@@ -72,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('cache', { type: 'boolean', default: true, describe: 'reuse stored results of identical runs (--no-cache to force)' }),
       (a) => simulateCommand(a as never),
     )
-    .command('pdk', 'list PDKs or export their model files', (y) =>
+    .command('pdk', 'list PDKs, export their model files, show their allowed sizes', (y) =>
       y
         .command('list', 'list the bundled PDK descriptors', {}, (a) => pdkListCommand(a as never))
         .command(
@@ -81,7 +85,13 @@ export async function main(argv: string[]): Promise<number> {
           (z) => z.positional('dir', { type: 'string', demandOption: true }).option('pdk', { type: 'string', describe: 'PDK (default gf180mcu)' }),
           (a) => pdkExportCommand(a as never),
         )
-        .demandCommand(1, 'name a pdk command: list or export'),
+        .command(
+          'sizes <pdk>',
+          'the device sizes a PDK has models for (binned PDKs such as sky130) and its reference cells',
+          (z) => z.positional('pdk', { type: 'string', demandOption: true }).option('json', { type: 'boolean' }),
+          (a) => pdkSizesCommand(a as never),
+        )
+        .demandCommand(1, 'name a pdk command: list, export or sizes'),
     )
     .command(
       'characterize',
@@ -145,6 +155,29 @@ export async function main(argv: string[]): Promise<number> {
           .option('cache', { type: 'boolean', default: true }),
       (a) => runCommand(a as never),
     )
+    .command(
+      'lvs',
+      'check with netgen that the review netlist is the circuit the simulation netlist simulates (exit 0 same, 1 not)',
+      (y) =>
+        y
+          .option('run', { type: 'string', demandOption: true, describe: 'run folder (design.json, weights.json): its simulation netlist' })
+          .option('review', { type: 'string', describe: 'review folder to check (default: the run\'s review netlist, generated)' }),
+      async (a) => {
+        answer = await lvsCommand(a as never);
+      },
+    )
+    .command(
+      'diff <a> <b>',
+      'what differs between two run or review folders: design, devices, codes, netlist sections (exit 0 same, 1 not)',
+      (y) =>
+        y
+          .positional('a', { type: 'string', demandOption: true })
+          .positional('b', { type: 'string', demandOption: true })
+          .option('context', { type: 'number', default: 3, describe: 'unchanged lines around each change in the netlist diffs' }),
+      async (a) => {
+        answer = await diffCommand(a as never);
+      },
+    )
     .command('sweep', 'sweep design fields over a grid, K dies per point: accuracy, area, energy, Pareto front (sweep.csv, sweep.json)', (y) => y.options(sweepOptions), (a) => sweepCommand(a as never).then(() => undefined))
     .command('yield', 'parametric yield: share of N independent dies whose naive and aware networks meet an accuracy spec (yield.json, yield.csv)', (y) => y.options(yieldOptions), (a) => yieldCommand(a as never).then(() => undefined))
     .command('pvt', 'operating conditions: the die of a run characterized again at each temperature, supply and corner, its codes evaluated on those models and in layered SPICE (pvt.json, pvt.csv)', (y) => y.options(pvtOptions).epilog(PVT_EPILOG), (a) => pvtCommand(a as never).then(() => undefined))
@@ -174,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 100));
   try {
     await cli.parseAsync();
-    return 0;
+    return answer;
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`codesign: ${e.message}\n(codesign --help for usage)\n`);

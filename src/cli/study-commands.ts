@@ -42,7 +42,7 @@ export const studyOptions = {
 
 export const sweepOptions = {
   ...studyOptions,
-  set: { type: 'string', array: true, demandOption: true, describe: 'KEY=V1,V2,...: a swept design field (soma.l, synapse.src.w, vdd, mismatch.avt_mv_um, corner, layers, ...); repeat for a grid' },
+  set: { type: 'string', array: true, demandOption: true, describe: 'KEY=V1,V2,...: a swept design field (soma.l, synapse.src.w, vdd, mismatch.avt_mv_um, pdk, corner, layers, ...); repeat for a grid' },
   dies: { type: 'number', default: 3, describe: 'dies per point: seeds 1..K' },
   seeds: { type: 'number', array: true, describe: 'die seeds (instead of --dies)' },
   'full-samples': { type: 'number', default: 5, describe: 'full-network transient samples on the first die of each point (power, energy, settling); 0 skips' },
@@ -176,7 +176,10 @@ export async function sweepCommand(a: SweepArgs): Promise<SweepFile> {
   seeds.forEach((s) => wholeNumber(s, '--seeds', 0));
   if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new ConfigError(`--seeds: expected distinct die seeds, got ${seeds.join(' ')}`);
   const { dir, design, opts, executor, connect } = studySetup(a, 'sweep');
-  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base: design.config, axes, seeds, fullSamples: a['full-samples'], out: dir })), printSweep);
+  // Swept PDKs each take their own reference cells, so the base then holds only the sizes the
+  // user set (otherwise the resolved config, whose job ids earlier sweeps used).
+  const base = axes.some((x) => x.key === 'pdk') ? design.input : design.config;
+  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base, axes, seeds, fullSamples: a['full-samples'], out: dir })), printSweep);
 }
 
 /** Runs a study, writes its report, prints its table (or JSON) and closes the executor. */

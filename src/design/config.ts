@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cornerInclude, loadPdk, type Pdk } from '../pdk/index.js';
+import { checkDeviceSize, cornerInclude, cornerLines, loadPdk, type Pdk } from '../pdk/index.js';
 import { ConfigError } from '../util/errors.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { formatSi, parseSi } from '../util/si.js';
@@ -7,11 +7,24 @@ import { parseOrThrow } from '../util/zod.js';
 import { CELLS, cellGroups, type CellName } from './cells.js';
 
 const length = z.union([z.string(), z.number().positive()]);
-const size = (w: string, l: string) => z.object({ w: length.default(w), l: length.default(l) }).prefault({});
+/** A device group's size; what is not set comes from the PDK's reference sizes (resolveDesign). */
+const size = () => z.object({ w: length.optional(), l: length.optional() }).prefault({});
+
+/**
+ * The reference cells of shared/design/circuits.md (GF180MCU): the sizes of a design that sets
+ * none, unless its PDK's descriptor gives its own (`reference_sizes`, e.g. SKY130's, whose models
+ * exist only at binned sizes).
+ */
+export const REFERENCE_SIZES: Record<CellName, Record<string, { w: string; l: string }>> = {
+  soma: { n: { w: '2.7u', l: '0.45u' }, p: { w: '2.7u', l: '0.45u' } },
+  synapse: { sign: { w: '0.45u', l: '0.45u' }, src: { w: '0.27u', l: '0.54u' }, snk: { w: '0.27u', l: '0.54u' }, bit: { w: '0.45u', l: '0.45u' } },
+  readout: { n: { w: '2.7u', l: '0.45u' } },
+};
 
 /**
  * The design: everything that decides the circuit and its die. Sizes accept SPICE
- * suffixes ("2.7u"). Defaults are the reference cells of shared/design/circuits.md.
+ * suffixes ("2.7u"). Sizes not set are the PDK's reference cells (REFERENCE_SIZES, or the
+ * descriptor's reference_sizes).
  */
 export const designSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('default'),
@@ -20,18 +33,10 @@ export const designSchema = z.object({
   /** Supply voltage, V; default: the PDK's default supply. */
   vdd: z.number().positive().optional(),
   temperature: z.number().default(27),
-  soma: z.object({ n: size('2.7u', '0.45u'), p: size('2.7u', '0.45u') }).strict().prefault({}),
-  synapse: z
-    .object({
-      sign: size('0.45u', '0.45u'),
-      src: size('0.27u', '0.54u'),
-      snk: size('0.27u', '0.54u'),
-      bit: size('0.45u', '0.45u'),
-    })
-    .strict()
-    .prefault({}),
+  soma: z.object({ n: size(), p: size() }).strict().prefault({}),
+  synapse: z.object({ sign: size(), src: size(), snk: size(), bit: size() }).strict().prefault({}),
   /** The readout nFET of each output neuron (one extra transistor per class). */
-  readout: z.object({ n: size('2.7u', '0.45u') }).strict().prefault({}),
+  readout: z.object({ n: size() }).strict().prefault({}),
   mismatch: z
     .object({
       enabled: z.boolean().default(true),
@@ -89,7 +94,9 @@ export const PRESETS: Record<string, DesignInput> = {
 };
 
 export type DesignInput = z.input<typeof designSchema>;
-export type DesignConfig = z.output<typeof designSchema>;
+type Sized<T> = { [G in keyof T]: { w: string | number; l: string | number } };
+/** A resolved design's config: every size filled in (from the design, else the PDK's reference cells). */
+export type DesignConfig = Omit<z.output<typeof designSchema>, CellName> & { [C in CellName]: Sized<z.output<typeof designSchema>[C]> };
 
 export interface DeviceSize {
   w: number;
@@ -99,9 +106,14 @@ export interface DeviceSize {
 /** A design checked against its PDK, with sizes in metres. */
 export interface Design {
   config: DesignConfig;
+  /** The validated config as given: sizes only where the design sets them (a base for other PDKs). */
+  input: DesignInput;
   pdk: Pdk;
   vdd: number;
+  /** What the corner loads, for headers ("file" or "file section", comma-separated). */
   modelInclude: string;
+  /** The netlist lines that load the corner's models (`.include file`, `.lib file section`). */
+  modelLines: string[];
   sizes: Record<CellName, Record<string, DeviceSize>>;
   /** Hash of everything but the seed: equal designs on different dies share it. */
   hash: string;
@@ -109,30 +121,42 @@ export interface Design {
 
 /** Validates a raw design (from a file or built by the CLI) and resolves it against its PDK. */
 export function resolveDesign(input: unknown, source = 'design'): Design {
-  const config = parseOrThrow(designSchema, input ?? {}, source);
-  const pdk = loadPdk(config.pdk);
-  const modelInclude = cornerInclude(pdk, config.corner);
-  const vdd = config.vdd ?? pdk.supply.default;
+  const parsed = parseOrThrow(designSchema, input ?? {}, source);
+  const pdk = loadPdk(parsed.pdk);
+  const modelInclude = cornerInclude(pdk, parsed.corner);
+  const modelLines = cornerLines(pdk, parsed.corner);
+  const vdd = parsed.vdd ?? pdk.supply.default;
   if (vdd > pdk.supply.max) throw new ConfigError(`${source}: vdd ${vdd} V exceeds the ${pdk.name} maximum ${pdk.supply.max} V`);
+  for (const [cell, groups] of Object.entries(pdk.referenceSizes ?? {}))
+    for (const g of Object.keys(groups))
+      if (!(cell in CELLS) || !cellGroups(cell as CellName).includes(g))
+        throw new ConfigError(`${pdk.descriptorPath}: reference_sizes.${cell}.${g} is not a device group (cells: ${(Object.keys(CELLS) as CellName[]).map((c) => `${c}: ${cellGroups(c).join(', ')}`).join('; ')})`);
   const sizes = {} as Design['sizes'];
+  const filled = {} as Pick<DesignConfig, CellName>;
   for (const cell of Object.keys(CELLS) as CellName[]) {
     sizes[cell] = {};
-    const groups = config[cell] as Record<string, { w: string | number; l: string | number }>;
+    const groups = parsed[cell] as Record<string, { w?: string | number; l?: string | number }>;
+    const out: Record<string, { w: string | number; l: string | number }> = {};
     for (const g of cellGroups(cell)) {
-      const types = new Set(CELLS[cell].filter((d) => d.group === g).map((d) => d.type));
-      const w = parseSi(groups[g].w, `${source}: ${cell}.${g}.w`);
-      const l = parseSi(groups[g].l, `${source}: ${cell}.${g}.l`);
-      for (const t of types) {
-        const dev = pdk.devices[t];
-        if (w < dev.minW * (1 - 1e-9))
-          throw new ConfigError(`${source}: ${cell}.${g}.w = ${formatSi(w)} is below the ${pdk.name} ${t} minimum ${formatSi(dev.minW)}`);
-        if (l < dev.minL * (1 - 1e-9))
-          throw new ConfigError(`${source}: ${cell}.${g}.l = ${formatSi(l)} is below the ${pdk.name} ${t} minimum ${formatSi(dev.minL)}`);
-      }
+      const ref = referenceSize(pdk, cell, g);
+      out[g] = { w: groups[g].w ?? ref.w, l: groups[g].l ?? ref.l };
+      const w = parseSi(out[g].w, `${source}: ${cell}.${g}.w`);
+      const l = parseSi(out[g].l, `${source}: ${cell}.${g}.l`);
+      for (const t of new Set(CELLS[cell].filter((d) => d.group === g).map((d) => d.type))) checkDeviceSize(pdk, t, w, l, `${cell}.${g}`, source);
       sizes[cell][g] = { w, l };
     }
+    (filled as Record<string, unknown>)[cell] = out;
   }
+  // The config with every size written out: design.json then says what was built, and a
+  // design that sets no sizes hashes as it did when the sizes were schema defaults.
+  const config = { ...parsed, ...filled } as DesignConfig;
   const { seed: _seed, ...rest } = config;
   const hash = sha256(canonicalJson({ ...rest, vdd, sizes })).slice(0, 16);
-  return { config, pdk, vdd, modelInclude, sizes, hash };
+  return { config, input: parsed as DesignInput, pdk, vdd, modelInclude, modelLines, sizes, hash };
+}
+
+/** A group's size when the design sets none: the PDK's reference cell, else GF180MCU's. */
+function referenceSize(pdk: Pdk, cell: CellName, group: string): { w: string; l: string } {
+  const own = pdk.referenceSizes?.[cell]?.[group];
+  return own ? { w: formatSi(own.w), l: formatSi(own.l) } : REFERENCE_SIZES[cell][group];
 }

@@ -44,7 +44,7 @@ export function drawInstance(design: Design, seed: number, cell: CellName, path:
       continue;
     }
     const { w, l } = design.sizes[cell][dev.group];
-    const k = coefficientsFor(design.pdk.devices[dev.type], mm);
+    const k = coefficientsFor(design.pdk.devices[dev.type], mm, { w, l });
     const s = streamFor(seed, `${path}/${dev.name}`);
     const dvt = s.normal() * pelgromSigma(k.avt, w, l, dev.m) + shift[dev.type];
     const mu = 1 + s.normal() * pelgromSigma(k.abeta, w, l, dev.m);
@@ -58,7 +58,7 @@ export function predictedSigmas(design: Design, cell: CellName): Record<string, 
   const out: Record<string, { dvt: number; mu: number }> = {};
   for (const dev of CELLS[cell]) {
     const { w, l } = design.sizes[cell][dev.group];
-    const k = coefficientsFor(design.pdk.devices[dev.type], design.config.mismatch);
+    const k = coefficientsFor(design.pdk.devices[dev.type], design.config.mismatch, { w, l });
     out[dev.name] = { dvt: pelgromSigma(k.avt, w, l, dev.m), mu: pelgromSigma(k.abeta, w, l, dev.m) };
   }
   return out;

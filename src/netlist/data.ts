@@ -1,5 +1,5 @@
 import { CELLS, type CellName, type Design } from '../design/index.js';
-import { drawInstance, type InstanceMismatch } from '../mismatch/index.js';
+import { coefficientsFor, drawInstance, type InstanceMismatch } from '../mismatch/index.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { GENERATOR_VERSION } from '../util/version.js';
 
@@ -27,7 +27,13 @@ export function optionsLine(o: SimOptions): string {
 /** Header and preamble fields shared by every generated file. */
 export function commonData(design: Design, seed: number, title: string, options: SimOptions = DEFAULT_OPTIONS) {
   const mm = design.config.mismatch;
-  const avt = (t: 'nfet' | 'pfet') => formatNumber(mm.avt_mv_um ?? design.pdk.devices[t].avt * 1e9);
+  // The A_VT the design's devices of a type get (several where a binned PDK differs by bin).
+  const avt = (t: 'nfet' | 'pfet') => {
+    const used = new Set<string>();
+    for (const cell of Object.keys(CELLS) as CellName[])
+      for (const d of CELLS[cell]) if (d.type === t) used.add(formatNumber(coefficientsFor(design.pdk.devices[t], mm, design.sizes[cell][d.group]).avt * 1e9));
+    return [...used].join(',');
+  };
   return {
     title,
     version: GENERATOR_VERSION,
@@ -36,6 +42,7 @@ export function commonData(design: Design, seed: number, title: string, options:
     pdk: design.pdk.name,
     corner: design.config.corner,
     modelInclude: design.modelInclude,
+    modelLines: design.modelLines,
     vdd: formatNumber(design.vdd),
     supply: `dc ${formatNumber(design.vdd)}`,
     temperature: formatNumber(design.config.temperature),

@@ -31,13 +31,22 @@ function environment(): typeof Handlebars {
   return hb;
 }
 
-/** Renders netlists/<name> (e.g. "tb/soma_dc.sp.hbs") with the given data. */
-export function render(name: string, data: object): string {
+function template(name: string): Handlebars.TemplateDelegate {
   let t = compiled.get(name);
   if (!t) {
     t = environment().compile(readFileSync(join(templatesDir(), name), 'utf8'), { noEscape: true, strict: true });
     compiled.set(name, t);
   }
+  return t;
+}
+
+/**
+ * Renders netlists/<name> (e.g. "tb/soma_dc.sp.hbs") with the given data. `partials` replaces
+ * registered partials for this render by other template files (e.g. { mos: "review/mos.hbs" }),
+ * so the same cell templates can be written in another device form.
+ */
+export function render(name: string, data: object, partials: Record<string, string> = {}): string {
+  const overrides = Object.fromEntries(Object.entries(partials).map(([p, file]) => [p, template(file)]));
   // Collapse runs of blank lines left by block helpers; keep one trailing newline.
-  return t(data).replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '\n');
+  return template(name)(data, { partials: overrides }).replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '\n');
 }

@@ -15,11 +15,17 @@ const sim = new Simulation();
 await sim.start();
 type Fs = {
   writeFile(p: string, d: string | Uint8Array): void;
+  mkdirTree(p: string): void;
   readFile(p: string, o?: { encoding: 'utf8' }): string | Uint8Array;
   unlink(p: string): void;
 };
 const fs = (sim.__getSpiceModuleForTests() as { FS: Fs }).FS;
-for (const f of (workerData?.files ?? []) as { name: string; content: string }[]) fs.writeFile('/' + f.name, f.content);
+for (const f of (workerData?.files ?? []) as { name: string; content: string }[]) {
+  // A PDK's files may sit in subfolders of its model folder ("corners/tt.spice").
+  const slash = f.name.lastIndexOf('/');
+  if (slash > 0) fs.mkdirTree('/' + f.name.slice(0, slash));
+  fs.writeFile('/' + f.name, f.content);
+}
 const internal = sim as unknown as { continuePromiseResolve: unknown };
 
 /**

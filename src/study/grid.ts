@@ -13,9 +13,13 @@ interface KeySpec {
 }
 
 const NUMBER_KEYS = ['vdd', 'temperature', 'input_scale', 'mismatch.avt_mv_um', 'mismatch.abeta_pct_um', 'mismatch.global_sigma_mv.nfet', 'mismatch.global_sigma_mv.pfet'];
-const NAME_KEYS = ['corner', 'fit.soma_model'];
+const NAME_KEYS = ['pdk', 'corner', 'fit.soma_model'];
 
-/** Every key `--set` accepts: device sizes (cell.group.w, or cell.w for every group of the cell), supply, scales, mismatch, corner, layers. */
+/**
+ * Every key `--set` accepts: device sizes (cell.group.w, or cell.w for every group of the cell),
+ * supply, scales, mismatch, PDK (each PDK with its own reference sizes unless sizes are set too),
+ * corner, layers.
+ */
 export function sweepKeys(): Map<string, KeySpec> {
   const keys = new Map<string, KeySpec>();
   for (const cell of Object.keys(CELLS) as CellName[]) {

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { atOperatingPoint, conditionName, describePoint, inputScaleAt, operatingPoint, resolveDesign, type Design, type InputReference, type OperatingPoint } from '../design/index.js';
+import { cornerInclude } from '../pdk/index.js';
 import { modelsSchema, type DieModels } from '../fit/index.js';
 import type { EngineName } from '../spice/index.js';
 import { checkModelsForDesign, dieOf, readModels, readRunWeights, type TrainedFor } from '../train/index.js';
@@ -72,6 +73,16 @@ function distinct<T>(xs: T[], flag: string): T[] {
   return xs;
 }
 
+/** A corner the design's PDK loads (`.include` or `.lib` section); otherwise the PDK's own error (known corners, where to get others) under `--corner`. */
+function checkCorner(nominal: Design, corner: string): void {
+  try {
+    cornerInclude(nominal.pdk, corner);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`--corner: ${e.message}`);
+    throw e;
+  }
+}
+
 /**
  * The conditions of a study on a die (`nominal` = the run's design), each checked against the
  * PDK (an unknown corner or a supply above its maximum names the option). The run's own
@@ -85,7 +96,7 @@ export function conditionGrid(nominal: Design, o: GridOptions = {}): Condition[]
   const corners = distinct(cornerList(nominal, o.corners), '--corner');
   for (const t of temps) if (!Number.isFinite(t) || t <= -273.15) throw new ConfigError(`--temperature: expected temperatures in °C above -273.15, got ${t}`);
   for (const v of vdds) if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`--vdd: expected supplies in V above 0, got ${v}`);
-  for (const c of corners) if (!(c in nominal.pdk.corners)) throw new ConfigError(`--corner: unknown corner "${c}" for PDK ${nominal.pdk.name} (known: ${Object.keys(nominal.pdk.corners).join(', ')})`);
+  for (const c of corners) checkCorner(nominal, c);
   const form = o.form ?? 'cross';
   const input = o.input ?? 'fixed';
   const triples: [number, number, string][] = [];

@@ -59,6 +59,17 @@ describe('codesign CLI', () => {
     expect(readFileSync(join(out, 'sm141064.ngspice'), 'utf8')).toMatch(/\.model\s+nmos_3p3\.0\s+nmos/);
   });
 
+  it('pdk sizes lists the sizes a binned PDK has models for and its reference cells', async () => {
+    const r = await runCli(['pdk', 'sizes', 'sky130', '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.devices.map((d: { sizes: string[] }) => d.sizes.length)).toEqual([63, 66]);
+    expect(s.devices[0].sizes).toContain('3u/500n');
+    expect(s.reference_sizes.synapse).toEqual({ sign: '420n/500n', src: '420n/1u', snk: '420n/1u', bit: '420n/500n' });
+    const gf = JSON.parse((await runCli(['pdk', 'sizes', 'gf180mcu', '--json'])).stdout);
+    expect(gf.devices.map((d: { binned: boolean }) => d.binned)).toEqual([false, false]);
+  });
+
   describe('bad input: one clear message, a non-zero exit, no stack trace', () => {
     it('unknown PDK', async () => expectCleanError(await runCli(['netlist', 'soma', '--pdk', 'nope']), 3, /unknown PDK "nope" \(known: gf180mcu/));
     it('unknown corner', async () => expectCleanError(await runCli(['netlist', 'soma', '--corner', 'slow']), 3, /unknown corner "slow"/));

@@ -109,6 +109,21 @@ describe('native ngspice engine', () => {
       }
     });
 
+    itNative('sky130 (its derived library in the wasm file system, on disk for native): both engines agree within 1e-6', async () => {
+      const sky = resolveDesign({ pdk: 'sky130' });
+      const [w, n] = await Promise.all([createEngine('wasm', sky.pdk, { cache: false, workers: 1 }), createEngine('ngspice', sky.pdk, { cache: false, workers: 1 })]);
+      try {
+        for (const tb of [somaTestbench(sky, 11, { instances: 3 }), synapseTestbench(sky, 11)]) {
+          const [a, b] = await Promise.all([w.run({ netlist: tb.text }), n.run({ netlist: tb.text })]);
+          const currents = a.names.filter((k) => k.startsWith('i('));
+          expect(currents.length).toBeGreaterThan(2);
+          for (const k of currents) expect(maxRelDiff(a.vectors[k], b.vectors[k], 1e-12)).toBeLessThan(1e-6);
+        }
+      } finally {
+        await Promise.all([w.close(), n.close()]);
+      }
+    });
+
     itNative('native errors are typed the same way', async () => {
       const n = await getNative();
       const bad = await n.run({ netlist: MALFORMED, label: 'bad' }).catch((e) => e);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDesign } from '../../src/design/index.js';
-import { WasmEngine } from '../../src/spice/index.js';
+import { createEngine, WasmEngine } from '../../src/spice/index.js';
 import { runFlow } from '../../src/study/index.js';
 import { fileHash } from '../../src/train/index.js';
 import { verifyRun } from '../../src/verify/index.js';
@@ -54,4 +54,20 @@ describe('codesign run on Iris, end to end through SPICE', () => {
       await engine.close();
     }
   });
+
+  it('on sky130 (its own reference cells): SPICE agrees with the fitted models (>= 97 %) and its accuracy is within 2 points of theirs', async () => {
+    const design = resolveDesign({ pdk: 'sky130' });
+    const engine = await createEngine('wasm', design.pdk, { workers: 2 });
+    const out = tempDir();
+    try {
+      // Layered verification only: the whole-network transient is covered on gf180mcu above.
+      const s = await runFlow(engine, design, out, { dataset: 'iris', fullSamples: 0 });
+      expect(s.spice_samples).toBe(30);
+      expect(s.agreement).toBeGreaterThanOrEqual(0.97);
+      expect(Math.abs(s.accuracy.spice - s.accuracy.model_on_spice_samples)).toBeLessThanOrEqual(0.02 + 1e-9);
+      expect(JSON.parse(readFileSync(join(out, 'design.json'), 'utf8'))).toMatchObject({ pdk: 'sky130', soma: { n: { w: '3u', l: '500n' } } });
+    } finally {
+      await engine.close();
+    }
+  }, 600_000);
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveDesign } from '../../src/design/index.js';
-import { identify, LocalExecutor, parseSets, runSweep, SWEEP_COLUMNS, type FlowJobInput } from '../../src/study/index.js';
+import { activeArea, expandGrid, identify, LocalExecutor, parseSets, runSweep, SWEEP_COLUMNS, type FlowJobInput } from '../../src/study/index.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { writeReport } from '../../src/report/index.js';
 import { nativeTest, runCli, tempDir } from '../helpers.js';
@@ -111,6 +111,23 @@ describe('codesign sweep', () => {
     const axes = parseSets(['synapse.w=0.5u,1u', 'vdd=3.3']);
     expect(axes[0].paths.map((p) => p.join('.'))).toEqual(['synapse.sign.w', 'synapse.src.w', 'synapse.snk.w', 'synapse.bit.w']);
     expect(axes[1].values[0].table).toBe(3.3);
+  });
+
+  it('pdk is an axis: each PDK with its own reference cells unless sizes are set, which must exist in each', () => {
+    const [gf, sky] = expandGrid({ layers: [4, 10, 3] }, parseSets(['pdk=gf180mcu,sky130']));
+    expect([gf.name, sky.name]).toEqual(['pdk-gf180mcu', 'pdk-sky130']);
+    expect(gf.design.hash).toBe(resolveDesign({ layers: [4, 10, 3] }).hash);
+    expect(sky.design.config.soma.n).toEqual({ w: '3u', l: '500n' });
+    expect(sky.design.config.synapse.src).toEqual({ w: '420n', l: '1u' });
+    expect(activeArea(sky.design)).toBeGreaterThan(activeArea(gf.design));
+    // The CLI's base for a PDK axis is the design as given (design.input): only sizes the user set.
+    const given = resolveDesign({ layers: [4, 10, 3], synapse: { src: { l: '2u' } } }).input;
+    const [, skyGiven] = expandGrid(given, parseSets(['pdk=gf180mcu,sky130']));
+    expect(skyGiven.design.config.soma.n).toEqual({ w: '3u', l: '500n' });
+    expect(skyGiven.design.config.synapse.src).toEqual({ w: '420n', l: '2u' });
+    const both = expandGrid({}, parseSets(['pdk=gf180mcu,sky130', 'soma.l=1u']));
+    expect(both.map((p) => p.design.sizes.soma.n.l)).toEqual([1e-6, 1e-6]);
+    expect(() => expandGrid({}, parseSets(['pdk=gf180mcu,sky130', 'soma.l=0.45u']))).toThrow(/^--set pdk=sky130 soma.l=0.45u: soma.n W\/L = 3u\/450n has no sky130 nfet model: .*nearest W\/L: 3u\/500n/);
   });
 
   it('the CLI refuses a point below the PDK minimum before simulating, naming the --set value', async () => {
