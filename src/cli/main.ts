@@ -5,7 +5,7 @@ import { CodesignError, ExitCode, GENERATOR_VERSION } from '../index.js';
 import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, pdkSizesCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
 import { reportCommand, reportOptions } from './report-command.js';
-import { trainCommand, trainOptions } from './train-command.js';
+import { trainCommand, trainConditionsCommand, trainOptions } from './train-command.js';
 import { sweepCommand, sweepOptions, yieldCommand, yieldOptions } from './study-commands.js';
 import { workerCommand, workerOptions } from './worker-command.js';
 import { diffCommand, lvsCommand } from './review-commands.js';
@@ -118,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       'train',
       'train mismatch-aware 3-bit+sign codes for the die of a run, with the ideal and naive baselines (weights.json, training.json)',
       (y) => y.options(trainOptions),
-      (a) => trainCommand(a as never).then(() => undefined),
+      (a) => ((a as { conditions?: string }).conditions !== undefined ? trainConditionsCommand(a as never) : trainCommand(a as never)).then(() => undefined),
     )
     .command(
       'verify',

@@ -44,7 +44,7 @@ export function readModels(dir: string): { models: DieModels; hash: string; path
  * The current range the die's devices were characterized over: design.json's characterize
  * sweeps when the run folder has one (characterize writes it), else the design defaults.
  */
-function characterizedRange(dir: string): CurrentRange {
+export function characterizedRange(dir: string): CurrentRange {
   const path = join(dir, 'design.json');
   let raw: unknown = {};
   if (existsSync(path)) {
@@ -78,23 +78,24 @@ export async function trainRun(run: string, o: TrainRunOptions = {}): Promise<Tr
   return (await trainRunFull(run, o)).training;
 }
 
-/** trainRun, also returning the weights file and the trained networks. */
-export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
-  const t0 = performance.now();
-  const dir = resolve(run);
-  const { models, hash, path } = readModels(dir);
-  checkRunDesign(dir, models, path);
+/** The dataset a network of these models trains on (a constant bias input when it has one input more); a misfit names models.json. */
+export function runDataset(models: DieModels, path: string, dataset?: 'iris' | 'mnist', mnistIdx?: string): { data: Dataset; biasInput: boolean } {
   const L = models.layers;
-  const name = o.dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
-  let data: Dataset = loadDataset(name, { idxDir: o.mnistIdx });
+  const name = dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
+  let data: Dataset = loadDataset(name, { idxDir: mnistIdx });
   // One input more than the dataset has features: the last input is a constant (bias) input.
   const biasInput = L[0] === data.features + 1;
   if (biasInput) data = withBiasInput(data);
   if (L[0] !== data.features || L[L.length - 1] !== data.classes)
     throw new ConfigError(`${path}: network ${L.join('-')} does not fit dataset ${name} (${data.features} inputs, or ${data.features + 1} with a bias input; ${data.classes} classes)`);
+  return { data, biasInput };
+}
+
+/** The training options of a run: the dataset's defaults, overridden by the user's (checked); and the seed. */
+export function runTrainOptions(dataset: string, o: TrainRunOptions): { options: WeightsFile['options']; seed: number } {
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new ConfigError(`seed: expected an integer, got ${o.seed}`);
   if (o.lr !== undefined && !(o.lr > 0)) throw new ConfigError(`lr: expected a positive number, got ${o.lr}`);
-  const d = defaultTrainOptions(name);
+  const d = defaultTrainOptions(dataset);
   const options = {
     epochs: positiveInt(o.epochs, 'epochs') ?? d.epochs,
     patience: positiveInt(o.patience, 'patience') ?? d.patience,
@@ -104,7 +105,18 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     weightDecay: d.weightDecay ?? 0,
     rangePenalty: d.rangePenalty ?? 0,
   };
-  const seed = o.seed ?? 1;
+  return { options, seed: o.seed ?? 1 };
+}
+
+/** trainRun, also returning the weights file and the trained networks. */
+export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const t0 = performance.now();
+  const dir = resolve(run);
+  const { models, hash, path } = readModels(dir);
+  checkRunDesign(dir, models, path);
+  const L = models.layers;
+  const { data, biasInput } = runDataset(models, path, o.dataset, o.mnistIdx);
+  const { options, seed } = runTrainOptions(data.name, o);
   const range = characterizedRange(dir);
   const result = await trainWithBaselines(models, data, { ...options, seed, range }, o.threads);
   const die = deviceNet(models), nominal = nominalNet(models);
