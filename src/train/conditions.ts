@@ -13,10 +13,10 @@ import type { DieModels } from '../fit/models.js';
 import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { deviceNet } from './device.js';
-import { CONDITIONS_TRAINING_FORMAT, ENGINE, WEIGHTS_FORMAT, type ConditionsTrainingFile, type WeightsFile } from './files.js';
+import { CONDITIONS_TRAINING_FORMAT, ENGINE, type ConditionsTrainingFile, type WeightsFile } from './files.js';
 import { trainOverDies } from './multi.js';
 import { checkRunDesign, dieOf, fileHash, readRunWeights } from './provenance.js';
-import { characterizedRange, readModels, runDataset, runTrainOptions, type TrainRunOptions } from './run.js';
+import { characterizedRange, readModels, runDataset, runTrainOptions, weightsFile, type TrainRunOptions } from './run.js';
 import { evaluate } from './train.js';
 
 /** The run's die at one operating condition, characterized and fitted there. */
@@ -94,20 +94,7 @@ export async function trainRunOverConditions(run: string, conditions: ConditionD
   });
   const L = models.layers;
   const weights: WeightsFile = {
-    format: WEIGHTS_FORMAT,
-    layers: [...L],
-    codes: result.codes!.map((c, k) => Array.from({ length: L[k] }, (_, i) => Array.from(c.subarray(i * L[k + 1], (i + 1) * L[k + 1])))),
-    dataset: data.name,
-    bias_input: biasInput,
-    seed,
-    epochs_run: result.epochs_run,
-    best_epoch: result.best_epoch,
-    engine: ENGINE,
-    models_hash: hash,
-    design_hash: models.design_hash,
-    die_seed: models.die_seed,
-    input_scale: models.input_scale,
-    options,
+    ...weightsFile(models, hash, data.name, biasInput, seed, result, options),
     conditions: rows.map(({ name, temperature, vdd, corner, input_scale, design_hash, models_hash }) => ({ name, temperature, vdd, corner, input_scale, design_hash, models_hash })),
   };
   const weightsText = JSON.stringify(weights) + '\n';

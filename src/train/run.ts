@@ -10,6 +10,7 @@ import { defaultTrainOptions, trainWithBaselines, type BaselineRow, type Baselin
 import { deviceNet, nominalNet } from './device.js';
 import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
 import { currentStats, type CurrentRange } from './scale.js';
+import type { TrainResult } from './train.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
 export interface TrainRunOptions {
@@ -108,6 +109,27 @@ export function runTrainOptions(dataset: string, o: TrainRunOptions): { options:
   return { options, seed: o.seed ?? 1 };
 }
 
+/** weights.json of codes trained for the die of `models` (its models.json's SHA-256 `hash`). */
+export function weightsFile(models: DieModels, hash: string, dataset: string, biasInput: boolean, seed: number, r: TrainResult, options: WeightsFile['options']): WeightsFile {
+  const L = models.layers;
+  return {
+    format: WEIGHTS_FORMAT,
+    layers: [...L],
+    codes: r.codes!.map((c, k) => Array.from({ length: L[k] }, (_, i) => Array.from(c.subarray(i * L[k + 1], (i + 1) * L[k + 1])))),
+    dataset,
+    bias_input: biasInput,
+    seed,
+    epochs_run: r.epochs_run,
+    best_epoch: r.best_epoch,
+    engine: ENGINE,
+    models_hash: hash,
+    design_hash: models.design_hash,
+    die_seed: models.die_seed,
+    input_scale: models.input_scale,
+    options,
+  };
+}
+
 /** trainRun, also returning the weights file and the trained networks. */
 export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
   const t0 = performance.now();
@@ -129,22 +151,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const elapsed = (performance.now() - t0) / 1000;
   const samples = (result.float.epochs_run + result.ideal.epochs_run + result.aware.epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
-  const weights: WeightsFile = {
-    format: WEIGHTS_FORMAT,
-    layers: [...L],
-    codes: result.aware.codes!.map((c, k) => Array.from({ length: L[k] }, (_, i) => Array.from(c.subarray(i * L[k + 1], (i + 1) * L[k + 1])))),
-    dataset: data.name,
-    bias_input: biasInput,
-    seed,
-    epochs_run: result.aware.epochs_run,
-    best_epoch: result.aware.best_epoch,
-    engine: ENGINE,
-    models_hash: hash,
-    design_hash: models.design_hash,
-    die_seed: models.die_seed,
-    input_scale: models.input_scale,
-    options,
-  };
+  const weights = weightsFile(models, hash, data.name, biasInput, seed, result.aware, options);
   const weightsText = JSON.stringify(weights) + '\n';
   const training: TrainingFile = {
     format: TRAINING_FORMAT,

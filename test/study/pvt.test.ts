@@ -6,8 +6,9 @@ import { characterizeAndFit } from '../../src/fit/index.js';
 import { drawInstance } from '../../src/mismatch/index.js';
 import { writeReport } from '../../src/report/index.js';
 import { createEngine, loadPdk } from '../../src/index.js';
-import { characterizeConditions, conditionGrid, currentShift, LocalExecutor, PVT_COLUMNS, RedisExecutor, runPvt, type PvtFile } from '../../src/study/index.js';
-import { dieOf, fileHash, readModels, readRunWeights, trainRun } from '../../src/train/index.js';
+import { characterizeConditions, conditionGrid, currentShift, listedConditions, LocalExecutor, parseConditions, PVT_COLUMNS, RedisExecutor, runPvt, type PvtFile } from '../../src/study/index.js';
+import { deviceNet, dieOf, evaluate, fileHash, readModels, readRunWeights, trainRun } from '../../src/train/index.js';
+import { loadDataset } from '../../src/data/index.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { networkNetlist } from '../../src/verify/index.js';
 import { nativeTest, runCli, tempDir } from '../helpers.js';
@@ -96,6 +97,23 @@ describe('operating conditions: the same die at another temperature, supply or c
     expect(() => conditionGrid(nominal, { vdds: [1.8, 5] })).toThrow(/vdd 5 V exceeds the gf180mcu maximum 3.6 V/);
     expect(() => conditionGrid(nominal, { temperatures: [27, 27] })).toThrow(/--temperature: 27 is listed twice/);
     expect(() => conditionGrid(nominal, { temperatures: [-300] })).toThrow(ConfigError);
+  });
+
+  it('a corner the PDK lacks names the PDK and what it offers (SKY130 bundled: tt only, the others through PDK_ROOT)', () => {
+    const sky = resolveDesign({ ...IRIS, pdk: 'sky130' });
+    expect(() => conditionGrid(sky, { corners: ['tt', 'ss'] })).toThrow(/--corner: unknown corner "ss" for PDK sky130 \(known: tt\); .*PDK_ROOT/);
+    expect(conditionGrid(sky, { corners: ['all'] }).map((c) => c.name)).toEqual(['t27c_1.8v_tt']);
+  });
+
+  it('train --conditions lists: each key starts a list, every combination, only the listed conditions', () => {
+    expect(parseConditions('temperature=-40,27,85,vdd=1.62,1.98')).toEqual({ temperatures: [-40, 27, 85], vdds: [1.62, 1.98] });
+    expect(parseConditions('corner=ss,ff')).toEqual({ corners: ['ss', 'ff'] });
+    expect(listedConditions({ conditions: 'temperature=0,85' }, nominal).map((c) => c.name)).toEqual(['t0c_1.8v_tt', 't85c_1.8v_tt']);
+    expect(listedConditions({ conditions: 'temperature=0,27,vdd=1.62,1.8' }, nominal).map((c) => c.name)).toEqual(['t0c_1.62v_tt', 't27c_1.62v_tt', 't0c_1.8v_tt', 't27c_1.8v_tt']);
+    expect(() => parseConditions('temperature=0,hot')).toThrow(/--conditions: temperature "hot" is not a number/);
+    expect(() => parseConditions('temp=0')).toThrow(/--conditions: unknown key "temp" \(known: temperature, vdd, corner\)/);
+    expect(() => parseConditions('0,27')).toThrow(/--conditions: "0" comes before any key/);
+    expect(() => listedConditions({ conditions: 'corner=slow' }, nominal)).toThrow(/--corner: unknown corner "slow"/);
   });
 
   it('class-current shift: ratio of total currents and the largest change relative to the largest nominal current', () => {
@@ -219,6 +237,32 @@ describe('codesign pvt on an Iris die (native ngspice)', () => {
     expect([list.code, list.stderr]).toEqual([3, expect.stringMatching(/--temperature: expected temperatures in °C separated by commas, e.g. -40,27,125 \(got "-40,hot"\)/)]);
     expect(existsSync(bad)).toBe(false);
   });
+
+  native('codesign train --conditions: one code set over the die at 27 and 85 °C, recorded with each condition\'s models; the run\'s codes compared on the same models as pvt does', async () => {
+    const r = await runCli(['train', '--run', run, '--conditions', 'temperature=27,85', '--engine', 'ngspice', '--epochs', '60', '--study', study]);
+    expect([r.code, r.stderr]).toEqual([0, expect.any(String)]);
+    expect(r.stdout).toMatch(/over 2 conditions of die 1/);
+    const dir = join(run, 'conditions');
+    const weights = JSON.parse(readFileSync(join(dir, 'weights.json'), 'utf8'));
+    const training = JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8'));
+    const runModels = readModels(run);
+    expect(weights).toMatchObject({ die_seed: 1, design_hash: resolveDesign(IRIS).hash, models_hash: runModels.hash });
+    expect(weights.conditions.map((c: { name: string }) => c.name)).toEqual(['t27c_1.8v_tt', 't85c_1.8v_tt']);
+    for (const c of weights.conditions) expect(c.models_hash).toBe(readModels(join(study, c.name)).hash);
+    expect(training.weights_hash).toBe(fileHash(readFileSync(join(dir, 'weights.json'))));
+    // Each condition's accuracies are the codes on that condition's models: the run's codes as in pvt.json.
+    const byName = Object.fromEntries(training.conditions.map((c: { name: string }) => [c.name, c]));
+    for (const row of first.rows.filter((x) => x.condition !== 't27c_1.8v_ss')) expect(byName[String(row.condition)].run_codes_test_accuracy).toBe(row.model_accuracy);
+    const hot = readModels(join(study, 't85c_1.8v_tt')).models, test = loadDataset(weights.dataset).test;
+    expect(byName['t85c_1.8v_tt']).toMatchObject({ test_accuracy: evaluate(deviceNet(hot), weights.codes.map((m: number[][]) => Float64Array.from(m.flat())), true, test, 1).accuracy });
+    // They deploy on the run (its die and models) and, as a cross-condition deployment, in the 85 °C folder.
+    const die = resolveDesign(JSON.parse(readFileSync(join(run, 'design.json'), 'utf8')));
+    expect(readRunWeights(run, dieOf(die, runModels.hash), join(dir, 'weights.json')).source.cross_die).toBe(false);
+    const hotDesign = resolveDesign(JSON.parse(readFileSync(join(study, 't85c_1.8v_tt', 'design.json'), 'utf8')));
+    expect(readRunWeights(join(study, 't85c_1.8v_tt'), dieOf(hotDesign, readModels(join(study, 't85c_1.8v_tt')).hash), join(dir, 'weights.json')).source.cross_condition?.deployed_at.temperature).toBe(85);
+    const bad = await runCli(['train', '--run', run, '--conditions', 'temperature=27,hot', '--study', join(root, 'bad-train')]);
+    expect([bad.code, bad.stderr]).toEqual([3, expect.stringMatching(/--conditions: temperature "hot" is not a number/)]);
+  }, 300_000);
 
   both('characterizeConditions on a Redis queue served by a codesign worker: each condition\'s models, as a trainer would take them', async () => {
     const server = await startRedis();
