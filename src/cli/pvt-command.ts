@@ -17,7 +17,7 @@ export const pvtOptions = {
   grid: { choices: ['cross', 'full'] as const, default: 'cross' as const, describe: `cross: ${GRID_NOTE.cross}; full: ${GRID_NOTE.full}` },
   input: { choices: ['fixed', 'ptat'] as const, default: 'fixed' as const, describe: `fixed: ${INPUT_NOTE.fixed}; ptat: ${INPUT_NOTE.ptat}` },
   weights: { type: 'string', array: true, describe: 'a further code set to deploy at every condition: FILE or LABEL=FILE (repeat); the run\'s weights.json is always the first' },
-  samples: { type: 'number', describe: 'test samples verified in layered SPICE at each condition (default: the whole test split)' },
+  samples: { type: 'number', describe: 'test samples verified in layered SPICE at each condition (default: the whole test split; 0: the fitted models only, no SPICE)' },
   'full-samples': { type: 'number', default: 0, describe: 'samples of a full-network transient at each condition (supply power, energy); 0 skips' },
   engine: { choices: ['wasm', 'ngspice'] as const, default: 'wasm' as const },
   out: { type: 'string', describe: 'study folder (default <run>/pvt): one run-like folder per condition, jobs/, pvt.json, pvt.csv, report.html' },
@@ -112,7 +112,7 @@ export async function pvtCommand(a: PvtArgs): Promise<PvtFile> {
   const vdds = numbers(a.vdd, '--vdd', 'supplies in V');
   if (a.timeout !== undefined && !(Number.isFinite(a.timeout) && a.timeout > 0)) throw new ConfigError(`--timeout: expected seconds > 0, got ${a.timeout}`);
   for (const [flag, v] of [['--samples', a.samples], ['--full-samples', a['full-samples']]] as const)
-    if (v !== undefined && !(Number.isInteger(v) && v >= (flag === '--samples' ? 1 : 0))) throw new ConfigError(`${flag}: expected a whole number >= ${flag === '--samples' ? 1 : 0}, got ${v}`);
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new ConfigError(`${flag}: expected a whole number >= 0, got ${v}`);
   const { executor, where, connect } = makeExecutor(a, dir);
   let bar: Progress | undefined;
   const onProgress = (p: ExecutorProgress) => {

@@ -50,7 +50,7 @@ export interface CodeSetInput {
 
 export interface PvtJobInput extends ConditionJobInput {
   code_sets: CodeSetInput[];
-  /** Layered SPICE samples (default: the whole test split). */
+  /** Layered SPICE samples (default: the whole test split); 0: the models only, no SPICE. */
   samples?: number;
   /** Full-network transient samples (supply power at the condition); 0 skips it. */
   full_samples: number;
@@ -170,7 +170,7 @@ async function codeSetFolder(condDir: string, k: number, label: string, input: C
 
 /**
  * Deploys one code set at the condition: model accuracy on the whole test split, layered SPICE
- * on the first `samples` test samples. The run's codes (the first set) go through the folder's
+ * on the first `samples` test samples (none with 0). The run's codes (the first set) go through the folder's
  * condition.json, which accepts only codes of this die; others are given as an explicit file
  * (recorded as cross-die when they are). A verify.json made from the same models, codes and
  * samples on this engine is kept, so a study that adds a code set or more conditions verifies
@@ -192,14 +192,14 @@ async function deployCodeSet(engine: Engine, engineId: string, condDir: string, 
   const reused = v !== undefined;
   let error: string | null = null;
   try {
-    v ??= await verifyRun(engine, dir, { mode: 'layered', samples: n, weights: explicit });
+    if (n > 0) v ??= await verifyRun(engine, dir, { mode: 'layered', samples: n, weights: explicit });
   } catch (e) {
     if (e instanceof ConfigError || !(e instanceof CodesignError)) throw e;
     error = e.message;
     v = await verifyOf(dir, c.models_hash, sha); // the samples that finished
   }
   let power: Pick<CodeSetResult, 'power_w' | 'energy_per_inference_j'> = { power_w: null, energy_per_inference_j: null };
-  if (input.full_samples > 0 && !error) {
+  if (input.full_samples > 0 && n > 0 && !error) {
     const t = (await verifyRun(engine, dir, { mode: 'full', samples: input.full_samples, weights: explicit })).timing as { power_w: { median: number }; energy_per_inference_j: number } | undefined;
     power = { power_w: t?.power_w.median ?? null, energy_per_inference_j: t?.energy_per_inference_j ?? null };
   }

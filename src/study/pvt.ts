@@ -354,7 +354,7 @@ export async function runPvt(o: PvtOptions): Promise<PvtFile> {
   const conditions = conditionGrid(die.design, o);
   const sets = codeSets(die, o.weights);
   const dataset = (JSON.parse(sets[0].text) as { dataset: string }).dataset;
-  if (o.samples !== undefined && !(Number.isInteger(o.samples) && o.samples > 0)) throw new ConfigError(`--samples: expected a positive integer, got ${o.samples}`);
+  if (o.samples !== undefined && !(Number.isInteger(o.samples) && o.samples >= 0)) throw new ConfigError(`--samples: expected a whole number >= 0 (0: the fitted models only), got ${o.samples}`);
   const fullSamples = o.fullSamples ?? 0;
   const input = o.input ?? 'fixed';
   const jobs: IdentifiedJob<PvtJobInput>[] = conditions.map((c) => {

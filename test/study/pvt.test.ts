@@ -264,6 +264,18 @@ describe('codesign pvt on an Iris die (native ngspice)', () => {
     expect([bad.code, bad.stderr]).toEqual([3, expect.stringMatching(/--conditions: temperature "hot" is not a number/)]);
   }, 300_000);
 
+  native('--samples 0: the codes on each condition\'s models only, no SPICE', async () => {
+    const executor = new LocalExecutor({ store: join(study, 'jobs'), root: study, workers: 2 });
+    try {
+      const m = await runPvt({ ...options, samples: 0, executor });
+      expect(m.failed).toEqual([]);
+      expect(m.rows.map((r) => [r.condition, r.spice_samples, r.spice_accuracy, r.ok])).toEqual(first.rows.map((r) => [r.condition, null, null, true]));
+      expect(m.rows.map((r) => r.model_accuracy)).toEqual(first.rows.map((r) => r.model_accuracy));
+    } finally {
+      await executor.close();
+    }
+  }, 300_000);
+
   both('characterizeConditions on a Redis queue served by a codesign worker: each condition\'s models, as a trainer would take them', async () => {
     const server = await startRedis();
     const worker = await startWorker(server.url, ['--concurrency', '1']);
