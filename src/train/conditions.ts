@@ -13,10 +13,10 @@ import type { DieModels } from '../fit/models.js';
 import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { deviceNet } from './device.js';
-import { CONDITIONS_TRAINING_FORMAT, ENGINE, type ConditionsTrainingFile, type WeightsFile } from './files.js';
+import { CONDITIONS_TRAINING_FORMAT, type ConditionsTrainingFile, type WeightsFile } from './files.js';
 import { trainOverDies } from './multi.js';
-import { checkRunDesign, dieOf, fileHash, readRunWeights } from './provenance.js';
-import { characterizedRange, readModels, runDataset, runTrainOptions, weightsFile, type TrainRunOptions } from './run.js';
+import { checkRunDesign, dieOf, readRunWeights } from './provenance.js';
+import { characterizedRange, readModels, runDataset, runTrainOptions, trainingHead, weightsFile, type TrainRunOptions } from './run.js';
 import { evaluate } from './train.js';
 
 /** The run's die at one operating condition, characterized and fitted there. */
@@ -92,7 +92,6 @@ export async function trainRunOverConditions(run: string, conditions: ConditionD
       run_codes_test_accuracy: own ? evaluate(net, own.codes, true, data.test, 1).accuracy : null,
     };
   });
-  const L = models.layers;
   const weights: WeightsFile = {
     ...weightsFile(models, hash, data.name, biasInput, seed, result, options),
     conditions: rows.map(({ name, temperature, vdd, corner, input_scale, design_hash, models_hash }) => ({ name, temperature, vdd, corner, input_scale, design_hash, models_hash })),
@@ -101,15 +100,8 @@ export async function trainRunOverConditions(run: string, conditions: ConditionD
   const ownAcc = own ? rows.map((r) => r.run_codes_test_accuracy!) : null;
   const training: ConditionsTrainingFile = {
     format: CONDITIONS_TRAINING_FORMAT,
-    dataset: data.name,
-    dataset_notes: data.notes,
-    splits: { train: data.train.n, val: data.val.n, test: data.test.n },
-    layers: [...L],
-    seed,
-    engine: ENGINE,
+    ...trainingHead(data, models.layers, seed, hash, weightsText),
     run: dir,
-    models_hash: hash,
-    weights_hash: fileHash(weightsText),
     options,
     loss: 'mean over the conditions of each condition\'s softmax cross-entropy (its own logit scale and range penalty), one Adam step on the mean straight-through gradient; early stopping on the mean validation accuracy',
     input_reference: o.inputReference ?? 'fixed',

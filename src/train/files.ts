@@ -146,19 +146,11 @@ const conditionResult = conditionEntry.extend({
 });
 
 /** training.json of a training over conditions (codesign train --conditions): per condition, its codes' and the run's codes' accuracy. */
-export const conditionsTrainingSchema = z.object({
+export const conditionsTrainingSchema = trainingSchema.pick({ dataset: true, dataset_notes: true, splits: true, layers: true, seed: true, engine: true, models_hash: true, options: true }).extend({
   format: z.literal(CONDITIONS_TRAINING_FORMAT),
-  dataset: z.string(),
-  dataset_notes: z.string(),
-  splits: z.object({ train: z.number().int(), val: z.number().int(), test: z.number().int() }),
-  layers: z.array(z.number().int().positive()),
-  seed: z.number().int(),
-  engine: z.string(),
-  /** The run folder (absolute) and its models.json's SHA-256. */
+  /** The run folder (absolute); models_hash is its models.json's SHA-256. */
   run: z.string(),
-  models_hash: z.string(),
   weights_hash: z.string(),
-  options: optionsSchema,
   loss: z.string(),
   input_reference: z.enum(['fixed', 'ptat']),
   conditions: z.array(conditionResult),

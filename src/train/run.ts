@@ -130,6 +130,20 @@ export function weightsFile(models: DieModels, hash: string, dataset: string, bi
   };
 }
 
+/** The fields every training.json opens with: the data, the network, the seed, the models and weights it was made from. */
+export function trainingHead(data: Dataset, layers: number[], seed: number, modelsHash: string, weightsText: string) {
+  return {
+    dataset: data.name,
+    dataset_notes: data.notes,
+    splits: { train: data.train.n, val: data.val.n, test: data.test.n },
+    layers: [...layers],
+    seed,
+    engine: ENGINE,
+    models_hash: modelsHash,
+    weights_hash: fileHash(weightsText),
+  };
+}
+
 /** trainRun, also returning the weights file and the trained networks. */
 export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
   const t0 = performance.now();
@@ -155,14 +169,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const weightsText = JSON.stringify(weights) + '\n';
   const training: TrainingFile = {
     format: TRAINING_FORMAT,
-    dataset: data.name,
-    dataset_notes: data.notes,
-    splits: { train: data.train.n, val: data.val.n, test: data.test.n },
-    layers: [...L],
-    seed,
-    engine: ENGINE,
-    models_hash: hash,
-    weights_hash: fileHash(weightsText),
+    ...trainingHead(data, L, seed, hash, weightsText),
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,
