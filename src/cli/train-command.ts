@@ -14,6 +14,7 @@ export interface TrainArgs {
   patience?: number;
   batch?: number;
   lr?: number;
+  rangeEpochs?: number;
   seed?: number;
   json?: boolean;
   conditions?: string;
@@ -32,10 +33,11 @@ export const trainOptions = {
   run: { type: 'string', demandOption: true, describe: 'run folder with models.json (written by characterize or fit), e.g. runs/iris-1' },
   dataset: { choices: DATASETS, describe: 'dataset (default: iris for 3 output classes, mnist otherwise); a network with one input more than the dataset gets a constant bias input' },
   'mnist-idx': { type: 'string', describe: 'directory with the standard MNIST IDX files (train-images-idx3-ubyte, ...) instead of the packaged 10,000 digits' },
-  epochs: { type: 'number', describe: 'most epochs per training (default iris 400, mnist 60); early stopping on validation accuracy' },
-  patience: { type: 'number', describe: 'epochs without a better validation accuracy before stopping (default iris 100, mnist 10)' },
+  epochs: { type: 'number', describe: 'most epochs of each training\'s first phase (default iris 400, mnist 30); early stopping on validation accuracy' },
+  patience: { type: 'number', describe: 'first phase: epochs without a better validation accuracy before stopping (default iris 100, mnist 10)' },
   batch: { type: 'number', describe: 'minibatch size (default iris 10, mnist 50)' },
-  lr: { type: 'number', describe: 'Adam step size in code units (default iris 0.05, mnist 0.02)' },
+  lr: { type: 'number', describe: 'first phase: Adam step size in code units (default iris 0.05, mnist 0.02)' },
+  'range-epochs': { type: 'number', describe: 'epochs of the second phase, which holds the currents to the characterized range (default iris 100, mnist 25; 0: no second phase)' },
   seed: { type: 'number', default: 1, describe: 'training seed: initial weights and sample order' },
   conditions: { type: 'string', describe: 'train one code set over the die\'s models at several operating conditions, e.g. temperature=0,27,85 or temperature=0,85,vdd=1.62,1.98 (every combination; corner=... too): each condition characterized (jobs as in codesign pvt), the loss averaged over them; writes <out>/weights.json and training.json' },
   input: { choices: ['fixed', 'ptat'] as const, default: 'fixed' as const, describe: `with --conditions: fixed: ${INPUT_NOTE.fixed}; ptat: ${INPUT_NOTE.ptat}` },
@@ -76,9 +78,9 @@ export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
   );
   out(`aware - naive: ${(100 * m.aware_gain_over_naive).toFixed(1)} points; ideal quantized - aware: ${(100 * m.aware_gap_to_ideal_quantized).toFixed(1)} points`);
   const d = training.derived, c = training.currents, nA = (a: number) => `${(a * 1e9).toFixed(0)} nA`;
-  out(`scale: chain gain die ${d.die.chain_gain.toFixed(2)} (gain per code step ${d.die.gain_per_code.map((g) => g.pos.toFixed(3)).join(', ')}), nominal ${d.nominal.chain_gain.toFixed(2)}; logit scale die ${d.die.logit_scale.toFixed(2)}, nominal ${d.nominal.logit_scale.toFixed(2)}`);
-  const beyond = c.aware.largest_class_current_median_a > c.range.soma_max_a ? ' (beyond: the fitted models extrapolate)' : '';
-  out(`currents (aware, test split): median largest class current ${nA(c.aware.largest_class_current_median_a)}, soma inputs p99 ${c.aware.soma_input_p99_a.map(nA).join(', ')}; somas characterized to ${nA(c.range.soma_max_a)}${beyond}`);
+  out(`scale: chain gain die ${d.die.chain_gain.toFixed(2)} (gain per code step ${d.die.gain_per_code.map((g) => g.pos.toFixed(3)).join(', ')}), nominal ${d.nominal.chain_gain.toFixed(2)}; first-phase logit scale die ${d.die.logit_scale.toFixed(2)}, nominal ${d.nominal.logit_scale.toFixed(2)}${d.range_phase ? `; aware codes from ${d.aware_start === 'ideal' ? 'the ideal codes' : 'the die\'s first phase'} (better on validation)` : ''}`);
+  const ratio = (s: typeof c.aware) => `${s.limit_ratio_p99.map((r) => r.toFixed(2)).join(', ')}${s.in_range ? '' : ' (beyond)'}`;
+  out(`currents (training split; somas characterized to ${nA(c.range.soma_max_a)}, synapse inputs to ${nA(c.range.synapse_input_max_a)}): soma input p99 over its limit per layer: aware ${ratio(c.aware)}, ideal quantized ${ratio(c.ideal_quantized)}, naive ${ratio(c.naive)}; aware soma inputs p99 ${c.aware.soma_input_p99_a.map(nA).join(', ')}, median largest class current ${nA(c.aware.largest_class_current_median_a)}`);
   for (const w of training.warnings) out(`WARNING: ${w}`);
   out(`wrote ${paths.weights} and ${paths.training}`);
   return training;

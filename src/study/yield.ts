@@ -15,8 +15,6 @@ export interface YieldOptions extends StudyOptions {
   /** Accuracy a die must reach (inclusive), 0..1. */
   spec: number;
   accuracy: AccuracySource;
-  /** Full-network transient samples per die (0 skips it). */
-  fullSamples: number;
   /** Study folder: dies/die-<seed>/, jobs/, yield.csv, yield.json. */
   out: string;
 }
@@ -53,7 +51,7 @@ export interface YieldFile {
   aware: YieldEstimate;
   failed: { die_seed: number; error: string }[];
   per_die: YieldDie[];
-  options: { engine: string; verify: string; samples: number | null; full_samples: number; train_seed: number; epochs: number | null };
+  options: { engine: string; verify: string; samples: number | null; energy: string; energy_samples: number | null; train_seed: number; epochs: number | null };
   jobs: { total: number; executed: number; reused: number };
   elapsed_s: number;
 }
@@ -76,7 +74,7 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
   const spiceSource = o.accuracy === 'spice';
   if (spiceSource && o.verify === 'none') throw new ConfigError('--accuracy spice needs SPICE verification: drop --verify none');
   if (!(o.spec > 0 && o.spec <= 1)) throw new ConfigError(`--spec: expected an accuracy in (0, 1], e.g. 0.9, got ${o.spec}`);
-  const jobs = o.seeds.map((seed) => dieJob(o, o.design, seed, join('dies', `die-${seed}`), { fullSamples: o.fullSamples, verifyNaive: spiceSource }));
+  const jobs = o.seeds.map((seed) => dieJob(o, o.design, seed, join('dies', `die-${seed}`), { verifyNaive: spiceSource }));
   const { outcomes, executed, skipped } = await runJobs(o, jobs);
   const perDie: YieldDie[] = outcomes.map((d) => {
     const a = d.ok ? d.result.accuracy : undefined;
@@ -104,7 +102,7 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
     aware: estimate(good.map((d) => pick(d, 'aware')), o.spec),
     failed: perDie.filter((d) => !d.ok).map((d) => ({ die_seed: d.die_seed, error: d.error! })),
     per_die: perDie,
-    options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, full_samples: o.fullSamples, train_seed: o.trainSeed, epochs: o.epochs ?? null },
+    options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },
     jobs: { total: outcomes.length, executed, reused: skipped },
     elapsed_s: (Date.now() - t0) / 1000,
   };

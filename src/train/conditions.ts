@@ -72,7 +72,9 @@ export async function trainRunOverConditions(run: string, conditions: ConditionD
     if (c.models.layers.join('-') !== models.layers.join('-')) throw new ConfigError(`condition ${c.name}: network ${c.models.layers.join('-')}, not ${models.layers.join('-')} of ${dir}`);
   }
   const { data, biasInput } = runDataset(models, path, o.dataset, o.mnistIdx);
-  const { options, seed } = runTrainOptions(data.name, o);
+  // One phase, in code units (multi.ts): no range phase, and the record says so.
+  const { options: defaults, seed } = runTrainOptions(data.name, o);
+  const options = { ...defaults, rangePhase: null };
   const { result, members } = await trainOverDies(conditions.map((c) => c.models), data, { ...options, seed, range: characterizedRange(dir) });
   const own = runCodes(dir, design, hash);
   const rows = conditions.map((c, k) => {

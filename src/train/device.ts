@@ -69,8 +69,12 @@ export function medianGains(m: DieModels, key: 'gain_pos' | 'gain_neg'): [number
 }
 
 /**
- * Nominal devices of the same network: every soma a = 1, t = 0 (ReLU); every synapse the
- * die's median gain per bit and sign (so the scale matches the die), linear (d = 0).
+ * Nominal devices of the same network: every parameter at the die's median, without spread.
+ * Each soma layer's a and t are the die's median for that layer (ReLU); every synapse has the
+ * die's median gain per bit and sign, linear (d = 0). So the ideal networks see the die's
+ * scale of currents, and meet the characterized range (scale.ts) in the same units as the die;
+ * a threshold t below 0 (the somas' offset, about -1 nA) also keeps a soma whose input codes
+ * are all 0 from a zero gradient.
  */
 export function nominalNet(m: DieModels): DeviceNet {
   const gp = medianGains(m, 'gain_pos');
@@ -78,7 +82,7 @@ export function nominalNet(m: DieModels): DeviceNet {
   const tile = (g: number[], n: number) => Float64Array.from({ length: n * 3 }, (_, k) => g[k % 3]);
   return {
     layers: [...m.layers],
-    somas: m.layers.map((n) => ({ a: new Float64Array(n).fill(1), t: new Float64Array(n) })),
+    somas: m.somas.map((s) => ({ a: new Float64Array(s.a.length).fill(median(s.a)), t: new Float64Array(s.t.length).fill(median(s.t) / m.input_scale) })),
     synapses: m.synapses.map((w) => ({
       rows: w.rows,
       cols: w.cols,

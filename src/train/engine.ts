@@ -175,13 +175,36 @@ export class Engine {
       }
   }
 
-  /** Range penalty: lambda * sum over somas of max(0, u - umax)^2, averaged over the batch. */
-  private penalty = 0;
+  /** Range penalty per layer: lambda_l * sum over the layer's somas of max(0, u - umax)^2, averaged over the batch. */
+  private penalty: number[] = [];
+  /** Soma inputs above umax and soma inputs seen, per layer, in the training steps since the last rangeShare(). */
+  private above: number[] = [];
+  private seen = 0;
 
-  /** Sets the range penalty's weight and each layer's largest allowed soma input (units of input_scale). */
-  setRangePenalty(lambda: number, umax: ArrayLike<number>[]): void {
-    this.penalty = lambda;
+  /** Sets the range penalty's weight (one, or one per layer) and each layer's largest allowed soma input (units of input_scale). */
+  setRangePenalty(lambda: number | number[], umax: ArrayLike<number>[]): void {
+    this.penalty = this.layers.map((_, l) => (typeof lambda === 'number' ? lambda : lambda[l]));
     this.layers.forEach((ly, l) => this.f32.set(umax[l], ly.umax >> 2));
+  }
+
+  /** Per layer, the share of soma inputs above umax in the training steps since the last call. */
+  rangeShare(): number[] {
+    const r = this.layers.map((ly, l) => (this.seen ? (this.above[l] ?? 0) / (this.seen * ly.J) : 0));
+    this.above = [];
+    this.seen = 0;
+    return r;
+  }
+
+  /** Counts the soma inputs of the last forward pass (n rows) above umax. */
+  private countAbove(n: number): void {
+    const f = this.f32;
+    this.layers.forEach((ly, l) => {
+      const U = ly.U >> 2, um = ly.umax >> 2;
+      let c = 0;
+      for (let r = 0; r < n; r++) for (let j = 0; j < ly.J; j++) if (f[U + r * ly.Jp + j] > f[um + j]) c++;
+      this.above[l] = (this.above[l] ?? 0) + c;
+    });
+    this.seen += n;
   }
 
   /** Sets the shadow weights (code units, [I x J] per layer), resets Adam, rewrites every effective weight. */
@@ -282,7 +305,7 @@ export class Engine {
    * next layer's log term, h and h ln h from H). D, H: [n x DK] at those byte offsets.
    */
   private somaBackward(ly: Layer, n: number, D: number, DK: number, H: number, hasB: boolean): void {
-    const { J, Jp, soma } = ly, pen = (2 * this.penalty) / n;
+    const { J, Jp, soma } = ly, pen = (2 * (this.penalty[this.layers.indexOf(ly)] ?? 0)) / n;
     if (!soma.s) return this.k.reluBackward(ly.dU, ly.U, ly.a, n, J, Jp, D, DK, H, hasB ? 1 : 0, ly.umax, pen);
     const f = this.f32, U = ly.U >> 2, dU = ly.dU >> 2, d = D >> 2, h0 = H >> 2, um = ly.umax >> 2;
     for (let r = 0; r < n; r++)
@@ -313,24 +336,36 @@ export class Engine {
     const n = idx.length, C = this.net.layers[this.net.layers.length - 1];
     this.gather(split, idx);
     this.forward(n);
+    if (this.penalty.length) this.countAbove(n);
     const r = softmaxCE(this.out, y, n, C, o.logitScale, this.dOut);
     this.backward(n);
     this.adam(o.lr, o.weightDecay ?? 0, clip);
     return r;
   }
 
-  /** Loss and accuracy over a whole split (forward only, in chunks of maxRows). */
-  evaluate(split: string, y: ArrayLike<number>, logitScale: number): { loss: number; accuracy: number } {
+  /**
+   * Loss and accuracy over a whole split (forward only, in chunks of maxRows); with `limits`
+   * (per weight layer, each soma's range, units of input_scale) also, per layer, the 99th
+   * percentile over samples and somas of the soma input over its limit.
+   */
+  evaluate(split: string, y: ArrayLike<number>, logitScale: number, limits?: ArrayLike<number>[]): { loss: number; accuracy: number; rangeP99?: number[] } {
     const { n } = this.inputs.get(split)!, C = this.net.layers[this.net.layers.length - 1];
+    const ratios = limits ? this.layers.map((ly) => new Float32Array(n * ly.J)) : null;
     let loss = 0, correct = 0;
     for (let from = 0; from < n; from += this.maxRows) {
       const m = min(this.maxRows, n - from);
       this.forward(m, split, from);
+      if (ratios)
+        this.layers.forEach((ly, l) => {
+          const U = ly.U >> 2, f = this.f32, lim = limits![l], dst = ratios[l];
+          for (let r = 0; r < m; r++) for (let j = 0; j < ly.J; j++) dst[(from + r) * ly.J + j] = f[U + r * ly.Jp + j] / lim[j];
+        });
       const r = softmaxCE(this.out, (y as Uint8Array).subarray(from, from + m), m, C, logitScale, this.dOut);
       loss += r.loss * m;
       correct += r.correct;
     }
-    return { loss: loss / n, accuracy: correct / n };
+    const p99 = ratios?.map((a) => a.sort()[Math.min(a.length - 1, Math.floor(0.99 * (a.length - 1) + 0.5))]);
+    return { loss: loss / n, accuracy: correct / n, ...(p99 ? { rangeP99: p99 } : {}) };
   }
 }
 

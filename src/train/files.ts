@@ -29,8 +29,10 @@ const optionsSchema = z.object({
   lr: z.number().positive(),
   logitScale: z.number().positive(),
   weightDecay: z.number().nonnegative(),
-  /** Weight of the range penalty (baselines.ts RANGE_PENALTY; 0: none). */
+  /** Weight of the first phase's range penalty (baselines.ts RANGE_PENALTY; 0: none). */
   rangePenalty: z.number().nonnegative().default(0),
+  /** The second phase, at the characterized range (baselines.ts RangePhaseOptions; null: none). */
+  rangePhase: z.object({ epochs: z.number().int().positive(), lr: z.number().positive(), penalty: z.number().positive(), target: z.number().positive(), anneal: z.number().min(0).max(1) }).nullable().default(null),
 });
 
 /** weights.json: the mismatch-aware codes of one die, what verification writes into the netlist. */
@@ -61,7 +63,15 @@ export const weightsSchema = z.object({
   conditions: z.array(conditionEntry).optional(),
 });
 
-const epochLog = z.object({ epoch: z.number().int(), train_loss: z.number(), train_accuracy: z.number(), val_loss: z.number(), val_accuracy: z.number() });
+const epochLog = z.object({
+  epoch: z.number().int(),
+  train_loss: z.number(),
+  train_accuracy: z.number(),
+  val_loss: z.number(),
+  val_accuracy: z.number(),
+  /** Second phase, epochs that could be the best: per layer, the 99th percentile of soma input over its limit on the training split. */
+  train_range_p99: z.array(z.number()).optional(),
+});
 
 const baselineRow = z.object({
   name: z.enum(['ideal_float', 'ideal_quantized', 'naive', 'aware']),
@@ -82,7 +92,9 @@ const networkScale = z.object({
 const currentStats = z.object({
   soma_input_p99_a: z.array(z.number()),
   soma_input_max_a: z.array(z.number()),
+  limit_ratio_p99: z.array(z.number()),
   above_range: z.array(z.number()),
+  in_range: z.boolean(),
   largest_class_current_median_a: z.number(),
   largest_class_current_p90_a: z.number(),
 });
@@ -107,17 +119,27 @@ export const trainingSchema = z.object({
     die: networkScale,
     nominal: networkScale,
     init_scale_codes: z.array(z.number()),
+    /** The first phase's range penalty weight (limits times the chain gain, weight over its square). */
     range_penalty: z.number(),
-    /** Soma input currents above these (A, per weight layer's somas) are penalized: the characterized range times the chain gain. */
+    range_phase: optionsSchema.shape.rangePhase,
+    /** Each weight layer's soma input limits, A: the characterized range (scale.ts currentLimits), die and nominal devices. */
     current_limits_a: z.object({ die: z.array(z.array(z.number())), nominal: z.array(z.array(z.number())) }),
+    /** Where the aware codes' second phase started: the die's first phase, or the ideal quantized codes (baselines.ts AwareStart; the better on validation). */
+    aware_start: z.enum(['die', 'ideal']).default('die'),
   }),
-  /** The characterized current range and the currents the aware and the ideal codes drive on the test split (die and nominal devices). */
+  /**
+   * The characterized current range and the currents on the training split: aware codes on the
+   * die, ideal codes on nominal devices and on the die (naive). in_range: every layer's 99th
+   * percentile of soma input over its limit <= 1, the criterion both trainings are held to.
+   */
   currents: z.object({
     range: z.object({ soma_max_a: z.number(), synapse_input_max_a: z.number() }),
+    split: z.literal('train'),
     aware: currentStats,
     ideal_quantized: currentStats,
+    naive: currentStats,
   }),
-  /** What a user must know about this training: aware codes below the naive ones on the validation split. */
+  /** What a user must know about this training: aware codes below the naive ones on the validation split; trained currents beyond the characterized range. */
   warnings: z.array(z.string()),
   metrics: z.object({
     test_accuracy: z.number(),
@@ -126,7 +148,9 @@ export const trainingSchema = z.object({
     aware_gap_to_ideal_quantized: z.number(),
     epochs_run: z.number().int(),
     elapsed_s: z.number(),
-    /** Training samples processed per second (forward, backward, update) over all three trainings. */
+    /** Wall time of each training on its thread, s. */
+    training_s: z.object({ ideal_float: z.number(), ideal_quantized: z.number(), aware: z.number() }).optional(),
+    /** Training samples processed per second (forward, backward, update) over all trainings (the die's: both second phases). */
     samples_per_s: z.number(),
   }),
 });

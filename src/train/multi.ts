@@ -148,8 +148,9 @@ export interface TrainOverDiesResult {
 /**
  * Trains one code set (quantized) over the devices of several DieModels of one network: each
  * model with its own logit scale and range penalty, derived as trainWithBaselines derives the
- * die's (scale.ts: the reference logit scale over the model's chain gain, the characterized
- * range times it), from the initial weights trainWithBaselines uses for the same seed.
+ * die's in its first phase (scale.ts: the reference logit scale over the model's chain gain,
+ * the characterized range times it), from the initial weights trainWithBaselines uses for the
+ * same seed. The second phase of codesign train (at the characterized range) is not run here.
  */
 export async function trainOverDies(
   models: DieModels[],
@@ -160,10 +161,11 @@ export async function trainOverDies(
   const range = opts.range ?? DEFAULT_RANGE, lambda = opts.rangePenalty ?? 0;
   const scales: MemberScale[] = [];
   const members: Member[] = models.map((mod) => {
-    const net = deviceNet(mod), scale = networkScale(net, opts.logitScale), limits = currentLimits(net, range, mod.input_scale, scale.chain_gain);
-    const penalty = lambda / scale.chain_gain ** 2;
+    // As trainWithBaselines' first phase: code units, limits and penalty scaled by the chain gain.
+    const net = deviceNet(mod), scale = networkScale(net, opts.logitScale), limits = currentLimits(net, range, mod.input_scale);
+    const P = scale.chain_gain, penalty = lambda / P ** 2;
     scales.push({ scale, range_penalty: penalty, current_limits_a: limits.map((l) => l.map((v) => v * mod.input_scale)) });
-    return { net, logitScale: scale.logit_scale, rangePenalty: penalty, currentMax: limits };
+    return { net, logitScale: scale.logit_scale, rangePenalty: penalty, currentMax: limits.map((l) => l.map((v) => v * P)) };
   });
   const init = initialWeights(nominalNet(models[0]), opts.seed);
   const { range: _range, ...train } = opts;

@@ -9,7 +9,7 @@ import { designSchema } from '../design/index.js';
 import { defaultTrainOptions, trainWithBaselines, type BaselineRow, type BaselinesResult } from './baselines.js';
 import { deviceNet, nominalNet } from './device.js';
 import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
-import { currentStats, type CurrentRange } from './scale.js';
+import { currentStats, type CurrentRange, type CurrentStats } from './scale.js';
 import type { TrainResult } from './train.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
@@ -23,6 +23,8 @@ export interface TrainRunOptions {
   patience?: number;
   batch?: number;
   lr?: number;
+  /** Epochs of the second phase, at the characterized range (baselines.ts; 0: none, the currents are then not held to the range). */
+  rangeEpochs?: number;
   /** Worker threads for the three trainings (default: every core; 1 trains in this thread). */
   threads?: number;
 }
@@ -59,10 +61,21 @@ export function characterizedRange(dir: string): CurrentRange {
   return { soma_max_a: c.soma_sweep.to, synapse_input_max_a: c.synapse_sweep.to };
 }
 
-/** Aware codes below the naive ones on the validation split: the trainer did not do its job on this die. */
-function trainingWarnings(rows: BaselineRow[]): string[] {
+/**
+ * What a user must know about a training: aware codes below the naive ones on the validation
+ * split (the trainer did not do its job on this die), and trained networks whose currents
+ * leave the characterized range on the training split (scale.ts CurrentStats.in_range).
+ */
+function trainingWarnings(rows: BaselineRow[], currents: Record<'aware' | 'ideal_quantized', CurrentStats>, range: CurrentRange): string[] {
   const val = Object.fromEntries(rows.map((r) => [r.name, r.val_accuracy]));
-  return val.aware < val.naive ? [`aware codes end below the naive ones on the validation split (${(100 * val.aware).toFixed(1)} % vs ${(100 * val.naive).toFixed(1)} %)`] : [];
+  const w = val.aware < val.naive ? [`aware codes end below the naive ones on the validation split (${(100 * val.aware).toFixed(1)} % vs ${(100 * val.naive).toFixed(1)} %)`] : [];
+  for (const [name, c] of Object.entries(currents))
+    if (!c.in_range)
+      w.push(
+        `${name.replace('_', ' ')} currents beyond the characterized range on the training split: 99th percentile of soma input over its limit ${c.limit_ratio_p99.map((r) => r.toFixed(2)).join(', ')} per layer ` +
+          `(somas characterized to ${(range.soma_max_a * 1e9).toFixed(0)} nA, synapse inputs to ${(range.synapse_input_max_a * 1e9).toFixed(0)} nA; beyond, the fitted models extrapolate)`,
+      );
+  return w;
 }
 
 function positiveInt(v: number | undefined, name: string): number | undefined {
@@ -105,6 +118,7 @@ export function runTrainOptions(dataset: string, o: TrainRunOptions): { options:
     logitScale: d.logitScale,
     weightDecay: d.weightDecay ?? 0,
     rangePenalty: d.rangePenalty ?? 0,
+    rangePhase: o.rangeEpochs === 0 ? null : d.rangePhase && { ...d.rangePhase, epochs: positiveInt(o.rangeEpochs, 'range-epochs') ?? d.rangePhase.epochs },
   };
   return { options, seed: o.seed ?? 1 };
 }
@@ -156,14 +170,12 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const range = characterizedRange(dir);
   const result = await trainWithBaselines(models, data, { ...options, seed, range }, o.threads);
   const die = deviceNet(models), nominal = nominalNet(models);
-  const currents = {
-    range,
-    aware: currentStats(die, result.aware.weights, true, data.test, models.input_scale, range),
-    ideal_quantized: currentStats(nominal, result.ideal.weights, true, data.test, models.input_scale, range),
-  };
-  const warnings = trainingWarnings(result.rows);
+  const stats = (net: typeof die, w: Float64Array[]) => currentStats(net, w, true, data.train, models.input_scale, range);
+  const trained = { aware: stats(die, result.aware.weights), ideal_quantized: stats(nominal, result.ideal.weights) };
+  const currents = { range, split: 'train' as const, ...trained, naive: stats(die, result.ideal.weights) };
+  const warnings = trainingWarnings(result.rows, trained, range);
   const elapsed = (performance.now() - t0) / 1000;
-  const samples = (result.float.epochs_run + result.ideal.epochs_run + result.aware.epochs_run) * data.train.n;
+  const samples = (result.float.epochs_run + result.ideal.epochs_run + result.die_epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
   const weights = weightsFile(models, hash, data.name, biasInput, seed, result.aware, options);
   const weightsText = JSON.stringify(weights) + '\n';
@@ -173,7 +185,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,
-    derived: result.scale,
+    derived: { ...result.scale, aware_start: result.aware_start },
     currents,
     warnings,
     metrics: {
@@ -182,6 +194,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
       aware_gap_to_ideal_quantized: acc.ideal_quantized - acc.aware,
       epochs_run: result.aware.epochs_run,
       elapsed_s: elapsed,
+      training_s: { ideal_float: result.float.elapsed_s ?? 0, ideal_quantized: result.ideal.elapsed_s ?? 0, aware: result.aware.elapsed_s ?? 0 },
       samples_per_s: samples / elapsed,
     },
   };

@@ -30,6 +30,33 @@ export interface TrainOptions {
   rangePenalty?: number;
   /** Largest soma input current per weight layer's postsynaptic somas (units of input_scale); the range penalty applies only with these (trainWithBaselines derives them). */
   currentMax?: number[][];
+  /**
+   * The best epoch is one whose soma inputs on the training split stay within currentMax
+   * (99th percentile of u / limit over samples and somas <= 1 in every layer), if any; among
+   * epochs beyond it, the least beyond.
+   */
+  selectInRange?: boolean;
+  /**
+   * Share of training soma inputs allowed above currentMax per layer: every ADAPT_STEPS steps
+   * each layer's penalty weight (rangePenalty at the start) is multiplied by (the layer's share
+   * of soma inputs above its limits in those steps / rangeTarget), clamped to [0.5, 2], so it
+   * settles where the constraint just holds, whatever the scale of the problem.
+   */
+  rangeTarget?: number;
+  /**
+   * Reach currentMax gradually: over this share of the run's steps, each layer's limits fall
+   * geometrically from the initial weights' 99th percentile of u / limit on the training split
+   * (when above 1) to currentMax, and the logit scale rises from logitScale over the output
+   * layer's factor to logitScale (the same problem at a larger current scale). So a start far
+   * beyond the range (a high-gain design point's first phase) is brought into it step by step,
+   * instead of a penalty gradient that swamps the loss's at once.
+   */
+  rangeAnneal?: number;
+  /**
+   * Weights that compete for the best epoch as epoch 0 (the ideal codes for the aware
+   * training): the result is never worse on validation than these, when they are in range.
+   */
+  rival?: Float64Array[];
   /** Step size over the run: constant, or cosine decay from lr to 0 over `epochs`. */
   schedule?: 'constant' | 'cosine';
   /** true: integer codes in the forward pass, straight-through gradient; false: the ideal float network. */
@@ -44,6 +71,8 @@ export interface EpochLog {
   train_accuracy: number;
   val_loss: number;
   val_accuracy: number;
+  /** With selectInRange, epochs that could be the best: per layer, the 99th percentile of soma input over its limit on the training split. */
+  train_range_p99?: number[];
 }
 
 export interface TrainResult {
@@ -54,7 +83,13 @@ export interface TrainResult {
   curve: EpochLog[];
   best_epoch: number;
   epochs_run: number;
+  /** trainPhases: each phase's best and run epochs, and the wall time of the training on its thread. */
+  phases?: { best_epoch: number; epochs_run: number }[];
+  elapsed_s?: number;
 }
+
+/** Steps between updates of the adaptive range penalty weights (TrainOptions.rangeTarget). */
+const ADAPT_STEPS = 20;
 
 /** Shadow weights beyond the largest code are clipped here after each step. */
 export const W_CLIP = CODE_MAX + 0.5;
@@ -112,26 +147,60 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
   const N = data.train.n;
   const e = new Engine(module, net, o.quantized, { train: data.train, val: data.val }, max(o.batch, min(1000, data.val.n)));
   e.setWeights(init);
-  if (o.rangePenalty && o.currentMax) e.setRangePenalty(o.rangePenalty, o.currentMax);
+  const penalty = o.rangePenalty && o.currentMax ? { lambda: o.currentMax.map(() => o.rangePenalty!), umax: o.currentMax } : null;
   const steps = o.epochs * Math.ceil(N / o.batch);
+  // Annealing factors per layer: from the start's p99 of u / limit (at least 1) to 1 over `annealSteps`.
+  const rho0 = penalty && o.rangeAnneal ? e.evaluate('train', data.train.y, o.logitScale, penalty.umax).rangeP99!.map((r) => max(1, r)) : null;
+  const annealSteps = (o.rangeAnneal ?? 0) * steps;
+  const rhoAt = (s: number) => rho0!.map((r) => r ** max(0, 1 - s / annealSteps));
+  let logitScale = o.logitScale;
+  const setPenalty = (s: number) => {
+    if (!penalty) return;
+    if (!rho0) return e.setRangePenalty(penalty.lambda, penalty.umax);
+    const rho = rhoAt(s);
+    logitScale = o.logitScale / rho[rho.length - 1];
+    e.setRangePenalty(penalty.lambda, penalty.umax.map((l, k) => l.map((v) => v * rho[k])));
+  };
+  setPenalty(0);
   let step = 0;
   const order = new Stream(`codesign/train/${o.seed}/order`);
   const curve: EpochLog[] = [];
-  let best: { epoch: number; acc: number; loss: number; W: Float64Array[] } = { epoch: 0, acc: -1, loss: Infinity, W: init.map((w) => Float64Array.from(w)) };
+  const limits = o.selectInRange ? o.currentMax : undefined;
+  type Candidate = { epoch: number; acc: number; loss: number; excess: number; W: Float64Array[] };
+  /** In range first, then accuracy, then loss; beyond the range, the least beyond. */
+  const better = (a: Candidate, b: Candidate) => (a.excess === 0 && b.excess === 0 ? a.acc > b.acc || (a.acc === b.acc && a.loss < b.loss) : a.excess < b.excess);
+  let best: Candidate = { epoch: 0, acc: -1, loss: Infinity, excess: Infinity, W: init.map((w) => Float64Array.from(w)) };
+  /** The current weights as a candidate for the best epoch, with the range on the training split measured only when it could win (the criterion, scale.ts). */
+  const judge = (epoch: number): { c: Candidate; range?: number[] } => {
+    const val = e.evaluate('val', data.val.y, o.logitScale);
+    const c: Candidate = { epoch, acc: val.accuracy, loss: val.loss, excess: 0, W: [] };
+    if (!limits || !(best.excess > 0 || better(c, best))) return { c };
+    const range = e.evaluate('train', data.train.y, o.logitScale, limits).rangeP99!;
+    return { c: { ...c, excess: max(0, ...range.map((r) => r - 1)) }, range };
+  };
+  if (o.rival) {
+    e.setWeights(o.rival);
+    best = { ...judge(0).c, W: o.rival.map((w) => Float64Array.from(w)) };
+    e.setWeights(init);
+  }
   const idx = new Uint32Array(N);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     shuffle(order, idx);
     let lossSum = 0, correct = 0;
     for (let from = 0; from < N; from += o.batch) {
       const b = idx.subarray(from, min(N, from + o.batch)), n = b.length;
-      const lr = o.schedule === 'cosine' ? 0.5 * o.lr * (1 + Math.cos((Math.PI * step++) / steps)) : o.lr;
-      const r = e.step('train', b, Uint8Array.from(b, (k) => data.train.y[k]), { ...o, lr }, W_CLIP);
+      const lr = o.schedule === 'cosine' ? 0.5 * o.lr * (1 + Math.cos((Math.PI * step) / steps)) : o.lr;
+      const r = e.step('train', b, Uint8Array.from(b, (k) => data.train.y[k]), { ...o, lr, logitScale }, W_CLIP);
+      step++;
       lossSum += r.loss * n;
       correct += r.correct;
+      const adapt = penalty && o.rangeTarget && step % ADAPT_STEPS === 0;
+      if (adapt) e.rangeShare().forEach((share, l) => (penalty.lambda[l] = max(o.rangePenalty! * 1e-3, penalty.lambda[l] * min(2, max(0.5, share / o.rangeTarget!)))));
+      if (adapt || (rho0 && step <= annealSteps)) setPenalty(step);
     }
-    const val = e.evaluate('val', data.val.y, o.logitScale);
-    curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: val.loss, val_accuracy: val.accuracy });
-    if (val.accuracy > best.acc || (val.accuracy === best.acc && val.loss < best.loss)) best = { epoch, acc: val.accuracy, loss: val.loss, W: e.weights() };
+    const { c, range } = judge(epoch);
+    curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: c.loss, val_accuracy: c.acc, ...(range ? { train_range_p99: range } : {}) });
+    if (better(c, best)) best = { ...c, W: e.weights() };
     else if (epoch - best.epoch >= o.patience) break;
   }
   return {
@@ -140,5 +209,31 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
     curve,
     best_epoch: best.epoch,
     epochs_run: curve.length,
+  };
+}
+
+/**
+ * Trainings one after another, each from the best weights of the one before (the first from
+ * its own init), joined (joinPhases).
+ */
+export function trainPhases(module: WebAssembly.Module, net: DeviceNet, data: Pick<Dataset, 'train' | 'val'>, phases: TrainOptions[]): TrainResult {
+  const t0 = performance.now();
+  const parts: TrainResult[] = [];
+  for (const o of phases) parts.push(trainOn(module, net, data, parts.length ? { ...o, init: parts[parts.length - 1].weights } : o));
+  return { ...joinPhases(parts), elapsed_s: (performance.now() - t0) / 1000 };
+}
+
+/** Phases of one training as one result: the last phase's weights, one curve running on through the phases, best epoch counted the same way. */
+export function joinPhases(parts: TrainResult[]): TrainResult {
+  const curve: EpochLog[] = [];
+  for (const r of parts) curve.push(...r.curve.map((c) => ({ ...c, epoch: c.epoch + curve.length })));
+  const last = parts[parts.length - 1];
+  return {
+    ...last,
+    curve,
+    best_epoch: curve.length - last.epochs_run + last.best_epoch,
+    epochs_run: curve.length,
+    phases: parts.map((r) => ({ best_epoch: r.best_epoch, epochs_run: r.epochs_run })),
+    elapsed_s: parts.reduce((t, r) => t + (r.elapsed_s ?? 0), 0),
   };
 }

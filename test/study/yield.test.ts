@@ -11,7 +11,7 @@ const native = await nativeTest();
 async function irisYield(mismatch: boolean, seeds: number[], spec: number) {
   const out = tempDir();
   const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 2 });
-  const o: YieldOptions = { design: resolveDesign({ mismatch: { enabled: mismatch } }).config, seeds, spec, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', fullSamples: 0, trainSeed: 1, out, executor };
+  const o: YieldOptions = { design: resolveDesign({ mismatch: { enabled: mismatch } }).config, seeds, spec, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', energy: 'none', trainSeed: 1, out, executor };
   try {
     return { out, y: await runYield(o) };
   } finally {
