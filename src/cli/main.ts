@@ -5,10 +5,11 @@ import { CodesignError, ESTIMATE_ABOVE_TRANSISTORS, ExitCode, GENERATOR_VERSION 
 import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, pdkSizesCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
 import { reportCommand, reportOptions } from './report-command.js';
-import { trainCommand, trainOptions } from './train-command.js';
+import { trainCommand, trainConditionsCommand, trainOptions } from './train-command.js';
 import { sweepCommand, sweepOptions, yieldCommand, yieldOptions } from './study-commands.js';
 import { workerCommand, workerOptions } from './worker-command.js';
 import { diffCommand, lvsCommand } from './review-commands.js';
+import { PVT_EPILOG, pvtCommand, pvtOptions } from './pvt-command.js';
 
 /** A command line yargs rejects; thrown from its fail handler so that no command runs. */
 class UsageError extends CodesignError {
@@ -23,11 +24,25 @@ function usageMessage(msg: string): string {
   return choices.length ? choices.map(([, arg, given, allowed]) => `--${arg}: ${given} is not one of ${allowed}`).join('\n') : msg;
 }
 
+/**
+ * A list value that starts with a negative number (`--temperature -40,27,125`) is the option's
+ * value, not a group of short flags: joined to its option before yargs sees it.
+ */
+function joinNegativeLists(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    const prev = out[out.length - 1];
+    if (/^-\d[\d.eE+-]*,/.test(a) && prev?.startsWith('--') && !prev.includes('=')) out[out.length - 1] = `${prev}=${a}`;
+    else out.push(a);
+  }
+  return out;
+}
+
 /** Parses arguments into library calls; every error leaves with one message and an exit code. */
 export async function main(argv: string[]): Promise<number> {
   // A command's own answer (diff, lvs: 1 = the inputs differ), when it has one.
   let answer = 0;
-  const cli = yargs(argv)
+  const cli = yargs(joinNegativeLists(argv))
     .scriptName('codesign')
     .version(GENERATOR_VERSION)
     .strict()
@@ -103,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       'train',
       'train mismatch-aware 3-bit+sign codes for the die of a run, with the ideal and naive baselines (weights.json, training.json)',
       (y) => y.options(trainOptions),
-      (a) => trainCommand(a as never).then(() => undefined),
+      (a) => ((a as { conditions?: string }).conditions !== undefined ? trainConditionsCommand(a as never) : trainCommand(a as never)).then(() => undefined),
     )
     .command(
       'verify',
@@ -166,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command('sweep', 'sweep design fields over a grid, K dies per point: accuracy, area, energy, Pareto front (sweep.csv, sweep.json)', (y) => y.options(sweepOptions), (a) => sweepCommand(a as never).then(() => undefined))
     .command('yield', 'parametric yield: share of N independent dies whose naive and aware networks meet an accuracy spec (yield.json, yield.csv)', (y) => y.options(yieldOptions), (a) => yieldCommand(a as never).then(() => undefined))
+    .command('pvt', 'operating conditions: the die of a run characterized again at each temperature, supply and corner, its codes evaluated on those models and in layered SPICE (pvt.json, pvt.csv)', (y) => y.options(pvtOptions).epilog(PVT_EPILOG), (a) => pvtCommand(a as never).then(() => undefined))
     .command('worker', 'run study jobs from a Redis queue (sweep and yield with --executor redis://...) until Ctrl-C', (y) => y.options(workerOptions), (a) => workerCommand(a as never))
     .command(
       'report <dir>',

@@ -129,7 +129,7 @@ function studySetup(a: StudyArgs, study: string) {
  * The executor of --executor: local worker threads, or a Redis queue served by `codesign
  * worker` processes. `connect` fails fast when Redis is unreachable and says who is listening.
  */
-function makeExecutor(a: StudyArgs, dir: string): { executor: Executor; where: string; connect: () => Promise<void> } {
+export function makeExecutor(a: Pick<StudyArgs, 'executor' | 'concurrency' | 'json'>, dir: string): { executor: Executor; where: string; connect: () => Promise<void> } {
   const store = join(dir, 'jobs');
   const spec = a.executor ?? 'local';
   if (spec === 'local') {

@@ -1,6 +1,8 @@
-import { join } from 'node:path';
-import { DATASETS, trainRunFull, type TrainingFile } from '../index.js';
+import { join, resolve } from 'node:path';
+import { ConfigError, DATASETS, INPUT_NOTE, trainOverConditions, trainRunFull, type ConditionsTrainingFile, type EngineName, type ExecutorProgress, type InputReference, type TrainingFile } from '../index.js';
 import { table } from './commands.js';
+import { Progress } from './progress.js';
+import { makeExecutor } from './study-commands.js';
 
 export interface TrainArgs {
   /** Run folder holding models.json, e.g. runs/iris-1. */
@@ -15,6 +17,15 @@ export interface TrainArgs {
   rangeEpochs?: number;
   seed?: number;
   json?: boolean;
+  conditions?: string;
+  input?: InputReference;
+  engine?: EngineName;
+  out?: string;
+  study?: string;
+  executor?: string;
+  concurrency?: number;
+  timeout?: number;
+  cache?: boolean;
 }
 
 /** Options of `codesign train`, for yargs' `.options(trainOptions)`. */
@@ -28,6 +39,15 @@ export const trainOptions = {
   lr: { type: 'number', describe: 'first phase: Adam step size in code units (default iris 0.05, mnist 0.02)' },
   'range-epochs': { type: 'number', describe: 'epochs of the second phase, which holds the currents to the characterized range (default iris 100, mnist 25; 0: no second phase)' },
   seed: { type: 'number', default: 1, describe: 'training seed: initial weights and sample order' },
+  conditions: { type: 'string', describe: 'train one code set over the die\'s models at several operating conditions, e.g. temperature=0,27,85 or temperature=0,85,vdd=1.62,1.98 (every combination; corner=... too): each condition characterized (jobs as in codesign pvt), the loss averaged over them; writes <out>/weights.json and training.json' },
+  input: { choices: ['fixed', 'ptat'] as const, default: 'fixed' as const, describe: `with --conditions: fixed: ${INPUT_NOTE.fixed}; ptat: ${INPUT_NOTE.ptat}` },
+  engine: { choices: ['wasm', 'ngspice'] as const, default: 'wasm' as const, describe: 'with --conditions: the simulator that characterizes the conditions' },
+  out: { type: 'string', describe: 'with --conditions: folder for weights.json and training.json (default <run>/conditions; the run\'s own codes stay)' },
+  study: { type: 'string', describe: 'with --conditions: folder of the condition folders and jobs (default <run>/pvt, shared with codesign pvt)' },
+  executor: { type: 'string', describe: 'with --conditions: local (default) or redis://host[:port][/db] (served by codesign worker processes)' },
+  concurrency: { type: 'number', describe: 'with --conditions: conditions characterized at once (default: all cores; local executor)' },
+  timeout: { type: 'number', describe: 'with --conditions: seconds before a simulator run is stopped' },
+  cache: { type: 'boolean', default: true, describe: 'with --conditions: reuse stored simulation results (--no-cache to simulate everything)' },
 } as const;
 
 const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -64,4 +84,33 @@ export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
   for (const w of training.warnings) out(`WARNING: ${w}`);
   out(`wrote ${paths.weights} and ${paths.training}`);
   return training;
+}
+
+/** `codesign train --run <dir> --conditions ...`: one code set over the die's models at several conditions, next to the run's own codes. */
+export async function trainConditionsCommand(a: TrainArgs & { conditions: string }): Promise<ConditionsTrainingFile> {
+  const study = resolve(a.study ?? join(a.run, 'pvt'));
+  if (a.timeout !== undefined && !(Number.isFinite(a.timeout) && a.timeout > 0)) throw new ConfigError(`--timeout: expected seconds > 0, got ${a.timeout}`);
+  const { executor, where, connect } = makeExecutor(a, study);
+  let bar: Progress | undefined;
+  const onProgress = (p: ExecutorProgress) => {
+    if (p.done === 0 && !a.json) process.stderr.write(`train: ${p.total + p.skipped} conditions to characterize, ${p.skipped} already done, ${p.total} to run on ${where}\n`);
+    if (p.total > 0) (bar ??= new Progress('conditions', p.total)).update(p.done, p.total);
+  };
+  try {
+    await connect();
+    const r = await trainOverConditions({ ...a, engine: a.engine ?? 'wasm', timeoutS: a.timeout, executor, study, onProgress });
+    const t = r.training, paths = { weights: join(r.dir, 'weights.json'), training: join(r.dir, 'training.json') };
+    if (a.json) {
+      out(JSON.stringify({ run: t.run, ...paths, conditions: t.conditions, metrics: t.metrics }, null, 2));
+      return t;
+    }
+    const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)} %`);
+    out(`trained ${t.layers.join('-')} on ${t.dataset} over ${t.conditions.length} conditions of die ${r.weights.die_seed} of ${t.run}, seed ${t.seed}, ${t.metrics.elapsed_s.toFixed(1)} s (best epoch ${t.metrics.best_epoch}/${t.metrics.epochs_run})`);
+    out(table(['condition', 'temperature', 'vdd', 'corner', 'these codes (test)', 'run\'s codes (test)'], t.conditions.map((c) => [c.name, `${c.temperature} °C`, `${c.vdd} V`, c.corner, pct(c.test_accuracy), pct(c.run_codes_test_accuracy)])));
+    out(`mean ${pct(t.metrics.mean_test_accuracy)}, worst ${pct(t.metrics.worst_test_accuracy)}; run's codes: mean ${pct(t.metrics.run_codes_mean_test_accuracy)}, worst ${pct(t.metrics.run_codes_worst_test_accuracy)} (accuracy on each condition's fitted models)`);
+    out(`wrote ${paths.weights} and ${paths.training}; deploy them with codesign pvt --run ${t.run} --weights conditions=${paths.weights}`);
+    return t;
+  } finally {
+    await executor.close();
+  }
 }

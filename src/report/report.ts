@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { characterizationSweeps, predictSomaGainSpread, type GainSpreadPrediction } from '../characterize/index.js';
-import { resolveDesign, type Design } from '../design/index.js';
+import { describePoint, resolveDesign, type Design } from '../design/index.js';
 import { modelsSchema, type DieModels } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
 import { checkModelsForDesign, describeDie, fileHash, readRunWeights, trainingSchema, weightsSchema, type Provenance } from '../train/index.js';
@@ -14,6 +14,7 @@ import { isFigure, type Figure, type Outcome } from './plot.js';
 import { renderSvg } from './render.js';
 import { accuracy, settlingWaveform, somaGain, somaTransfer, spiceVsModel, summaryFacts, synapseGain, weightCodes, type RunData } from './run-plots.js';
 import { pareto, studyFacts, sweepDeltas, sweepTable, yieldHistogram, type StudyData } from './study-plots.js';
+import { PVT_FILES, pvtCorners, pvtCurrents, pvtFacts, pvtTable, pvtTemperature, readPvt } from './pvt-plots.js';
 
 export interface ReportOptions {
   /** Output file (default `<dir>/report.html`). */
@@ -79,6 +80,7 @@ function checkRunFolder(f: Folder, models: DieModels | undefined): [string, stri
     if (p.models_hash !== modelsHash) throw new ConfigError(`${join(f.dir, file)} was computed on models.json sha256 ${String(p.models_hash).slice(0, 12)}, but ${modelsPath} is sha256 ${modelsHash.slice(0, 12)}: ${again}`);
     const w = p.weights;
     if (w.cross_die) facts.push([`weights in ${file}`, `${w.file}, trained for ${w.trained_for ? describeDie(w.trained_for) : 'an unrecorded die'}: deployed on purpose (--weights)`]);
+    else if (w.cross_condition) facts.push([`weights in ${file}`, `${w.file}, trained at ${describePoint(w.cross_condition.trained_at)}: deployed at ${describePoint(w.cross_condition.deployed_at)} (condition.json)`]);
     else if (weightsHash !== undefined && w.sha256 !== weightsHash) throw new ConfigError(`${join(f.dir, file)} was computed with weights sha256 ${w.sha256.slice(0, 12)}, but ${join(f.dir, 'weights.json')} is sha256 ${weightsHash.slice(0, 12)}: ${again}`);
   }
   return facts;
@@ -101,6 +103,7 @@ function runFacts(d: RunData): [string, string][] {
 
 const isRun = (f: Folder) => RUN_FILES.some((n) => f.has(n));
 const isStudy = (f: Folder) => STUDY_FILES.some((n) => f.has(n));
+const isPvt = (f: Folder) => PVT_FILES.some((n) => f.has(n));
 
 async function runOutcomes(f: Folder, opts: ReportOptions): Promise<{ outcomes: Outcome[]; data: RunData; provenance: [string, string][] }> {
   const characterization = obj(f.json('characterization.json'));
@@ -142,8 +145,8 @@ async function figureHtml(fig: Figure): Promise<string> {
  */
 export async function writeReport(dir: string, opts: ReportOptions = {}): Promise<ReportResult> {
   const f = new Folder(dir);
-  const run = isRun(f), study = isStudy(f);
-  if (!run && !study) throw new ConfigError(`report: nothing to report in ${f.dir}: expected a run folder (${RUN_FILES.join(', ')}) or a study folder (${STUDY_FILES.join(', ')})`);
+  const run = isRun(f), study = isStudy(f), pvt = isPvt(f);
+  if (!run && !study && !pvt) throw new ConfigError(`report: nothing to report in ${f.dir}: expected a run folder (${RUN_FILES.join(', ')}) or a study folder (${[...STUDY_FILES, ...PVT_FILES].join(', ')})`);
   const sections: string[] = [];
   const outcomes: Outcome[] = [];
   const facts: [string, string][] = [];
@@ -160,6 +163,12 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
     outcomes.push(...s.outcomes);
     if (s.data.sweep) sections.push(`<section id="sweep-table">\n<h2>Sweep points</h2>\n${sweepTable(s.data.sweep)}\n</section>`);
   }
+  if (pvt) {
+    const d = readPvt(f);
+    facts.push(...pvtFacts(d).filter(([k]) => !facts.some(([k2]) => k2 === k)));
+    outcomes.push(pvtTemperature(d), pvtCorners(d), pvtCurrents(d));
+    if (d.rows) sections.push(`<section id="pvt-table">\n<h2>Operating conditions</h2>\n${pvtTable(d.rows)}\n</section>`);
+  }
   const figures = outcomes.filter(isFigure);
   const skips = outcomes.filter((o) => !isFigure(o)) as Exclude<Outcome, Figure>[];
   if (!figures.length && !sections.length) {
@@ -168,7 +177,7 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
   const name = basename(f.dir);
   facts.push(['generator', `codesign ${GENERATOR_VERSION}`]);
   const body = [
-    `<header>\n<h1>codesign ${run ? 'run' : 'study'} report: ${esc(name)}</h1>\n${htmlFacts(facts)}\n</header>`,
+    `<header>\n<h1>codesign ${run ? 'run' : pvt ? 'operating-conditions' : 'study'} report: ${esc(name)}</h1>\n${htmlFacts(facts)}\n</header>`,
     ...sections,
     `<section id="plots">\n<h2>Plots</h2>`,
     ...(await Promise.all(figures.map(figureHtml))),
@@ -176,7 +185,7 @@ export async function writeReport(dir: string, opts: ReportOptions = {}): Promis
     ...(skips.length
       ? [`<section id="skipped">\n<h2>Not in this folder</h2>\n<ul>\n${skips.map((s) => `<li data-skipped="${esc(s.name)}"><b>${esc(s.title)}</b>: ${esc(s.reason)}</li>`).join('\n')}\n</ul>\n</section>`]
       : []),
-    `<footer>codesign ${esc(GENERATOR_VERSION)} · from the files of ${esc(name)}: ${[...RUN_FILES, ...STUDY_FILES].filter((n) => f.has(n)).map(esc).join(', ')}</footer>`,
+    `<footer>codesign ${esc(GENERATOR_VERSION)} · from the files of ${esc(name)}: ${[...RUN_FILES, ...STUDY_FILES, ...PVT_FILES].filter((n) => f.has(n)).map(esc).join(', ')}</footer>`,
   ].join('\n');
   const path = opts.out ?? join(f.dir, 'report.html');
   await writeFileAtomic(path, page(`codesign report: ${name}`, body));

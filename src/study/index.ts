@@ -10,3 +10,6 @@ export { mean, paretoFront, sampleStd, wilson } from './stats.js';
 export { runSweep, SWEEP_COLUMNS, type SweepFile, type SweepOptions, type SweepRow } from './sweep.js';
 export { runYield, YIELD_COLUMNS, type AccuracySource, type YieldEstimate, type YieldFile, type YieldOptions } from './yield.js';
 export type { StudyOptions } from './study.js';
+export { characterizeConditions, conditionGrid, currentShift, GRID_NOTE, INPUT_NOTE, PVT_COLUMNS, readRunDie, runPvt, type CharacterizeConditionsOptions, type CodeSetInfo, type Condition, type ConditionModels, type GridForm, type GridOptions, type PvtFile, type PvtOptions, type PvtRow } from './pvt.js';
+export type { CodeSetResult, ConditionJobInput, ConditionModelsResult, PvtJobInput, PvtJobResult } from './condition-job.js';
+export { listedConditions, parseConditions, trainOverConditions, type TrainOverConditionsOptions } from './condition-train.js';

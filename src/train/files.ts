@@ -9,6 +9,19 @@ export const TRAINING_FORMAT = 'codesign-training/1';
 
 const code = z.number().int().min(-CODE_MAX).max(CODE_MAX);
 
+export const CONDITIONS_TRAINING_FORMAT = 'codesign-training-conditions/1';
+
+/** One operating condition a code set was trained over: where, and the models.json (SHA-256) and design hash of the die there. */
+const conditionEntry = z.object({
+  name: z.string(),
+  temperature: z.number(),
+  vdd: z.number(),
+  corner: z.string(),
+  input_scale: z.number(),
+  design_hash: z.string(),
+  models_hash: z.string(),
+});
+
 const optionsSchema = z.object({
   epochs: z.number().int().positive(),
   patience: z.number().int().positive(),
@@ -42,6 +55,12 @@ export const weightsSchema = z.object({
   die_seed: z.number().int().nonnegative(),
   input_scale: z.number().positive(),
   options: optionsSchema,
+  /**
+   * Trained over the models of this die at several operating conditions (codesign train
+   * --conditions): each condition and the SHA-256 of its models.json. Absent: trained on the
+   * run's models only. models_hash above is then the run's own models.json (the die's record).
+   */
+  conditions: z.array(conditionEntry).optional(),
 });
 
 const epochLog = z.object({
@@ -138,3 +157,39 @@ export const trainingSchema = z.object({
 
 export type WeightsFile = z.infer<typeof weightsSchema>;
 export type TrainingFile = z.infer<typeof trainingSchema>;
+
+const conditionResult = conditionEntry.extend({
+  /** What the training derived for the condition's devices (scale.ts). */
+  chain_gain: z.number(),
+  logit_scale: z.number(),
+  /** The trained codes on the condition's models. */
+  test_accuracy: z.number(),
+  val_accuracy: z.number(),
+  /** The run's own codes (its weights.json, trained at the run's condition) on the condition's models; null when the run has none for this die. */
+  run_codes_test_accuracy: z.number().nullable(),
+});
+
+/** training.json of a training over conditions (codesign train --conditions): per condition, its codes' and the run's codes' accuracy. */
+export const conditionsTrainingSchema = trainingSchema.pick({ dataset: true, dataset_notes: true, splits: true, layers: true, seed: true, engine: true, models_hash: true, options: true }).extend({
+  format: z.literal(CONDITIONS_TRAINING_FORMAT),
+  /** The run folder (absolute); models_hash is its models.json's SHA-256. */
+  run: z.string(),
+  weights_hash: z.string(),
+  loss: z.string(),
+  input_reference: z.enum(['fixed', 'ptat']),
+  conditions: z.array(conditionResult),
+  /** The run's weights.json the comparison used (null: none for this die). */
+  run_codes: z.object({ file: z.string(), sha256: z.string() }).nullable(),
+  curve: z.array(epochLog),
+  metrics: z.object({
+    mean_test_accuracy: z.number(),
+    worst_test_accuracy: z.number(),
+    run_codes_mean_test_accuracy: z.number().nullable(),
+    run_codes_worst_test_accuracy: z.number().nullable(),
+    best_epoch: z.number().int(),
+    epochs_run: z.number().int(),
+    elapsed_s: z.number(),
+  }),
+});
+
+export type ConditionsTrainingFile = z.infer<typeof conditionsTrainingSchema>;

@@ -11,3 +11,6 @@ export { ENGINE, weightsSchema, trainingSchema, WEIGHTS_FORMAT, TRAINING_FORMAT,
 export { readModels, trainRun, trainRunFull, type TrainRunOptions, type TrainRunResult } from './run.js';
 export { checkModelsForDesign, checkRunDesign, describeDie, dieOf, fileHash, provenanceOf, readRunWeights, type DieIdentity, type Provenance, type RunWeights, type TrainedFor, type WeightsSource } from './provenance.js';
 export { DEFAULT_RANGE, currentLimits, currentStats, initScale, networkScale, type CurrentRange, type CurrentStats, type NetworkScale } from './scale.js';
+export { trainAcross, trainOverDies, type Member, type MemberScale, type TrainOverDiesResult } from './multi.js';
+export { trainRunOverConditions, type ConditionDie, type TrainConditionsOptions, type TrainConditionsResult } from './conditions.js';
+export { conditionsTrainingSchema, CONDITIONS_TRAINING_FORMAT, type ConditionsTrainingFile } from './files.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { resolveDesign, type Design } from '../design/index.js';
+import { checkCondition, describePoint, resolveDesign, type ConditionRecord, type Design, type OperatingPoint } from '../design/index.js';
 import type { DieModels } from '../fit/index.js';
 import { ConfigError } from '../util/errors.js';
 import { readRunJson } from '../util/fs.js';
@@ -13,7 +13,9 @@ import { readRunJson } from '../util/fs.js';
  * command that deploys weights on a die (verify, netlist network, report) takes them through
  * `readRunWeights`: weights.json trained for another die or on other models is refused with a
  * message naming both; a weights file given on purpose (`--weights FILE`) is deployed whatever
- * it was trained for, and the record says so (`cross_die`).
+ * it was trained for, and the record says so (`cross_die`). A folder with a condition.json holds
+ * the run's die at another operating condition (codesign pvt): the run's own codes there are a
+ * deployment on purpose too, recorded as `cross_condition`.
  */
 
 /** The die and models a weights file says it was trained for. */
@@ -34,6 +36,8 @@ export interface WeightsSource {
   trained_for: TrainedFor | null;
   /** Deployed on a die or models other than it was trained for (only ever on request: --weights). */
   cross_die: boolean;
+  /** The same die at another operating condition than it was trained at (a condition.json folder); absent otherwise. */
+  cross_condition?: { trained_at: OperatingPoint; deployed_at: OperatingPoint };
 }
 
 /** The `provenance` record of verify.json and verify-full.json: the die, its models and the weights. */
@@ -127,7 +131,9 @@ export function readRunWeights(dir: string, die: DieIdentity, explicit?: string)
   const record = trainedFor(raw);
   const sameDie = !!record && record.design_hash === here.design_hash && record.die_seed === here.die_seed;
   const sameModels = sameDie && (here.models_hash === undefined || record!.models_hash === here.models_hash);
-  if (!explicit && !sameModels) {
+  const condition = sameModels || !record ? undefined : conditionOfFolder(run, here);
+  const atCondition = !!condition && record!.die_seed === here.die_seed && record!.design_hash === condition.trained_at.design_hash;
+  if (!explicit && !sameModels && !atCondition) {
     const onPurpose = `retrain for this die (codesign train --run ${run}); to deploy those weights on this die on purpose, give them to codesign verify or codesign netlist network as --weights ${path}`;
     if (!record) throw new ConfigError(`${path} does not record the die it was trained for (design_hash, die_seed, models_hash), so it cannot be checked against ${run}, ${describeDie(here)}: ${onPurpose}`);
     if (!sameDie) throw new ConfigError(`${path} was trained for ${describeDie(record)} but ${run} holds ${describeDie(here)}: ${onPurpose}`);
@@ -135,9 +141,27 @@ export function readRunWeights(dir: string, die: DieIdentity, explicit?: string)
   }
   const rel = relative(run, path);
   const file = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-  const source = { file, sha256, trained_for: record, cross_die: !sameModels };
-  const note = sameModels ? undefined : `weights ${path} ${record ? `were trained for ${describeDie(record)}` : 'record no die they were trained for'}; deployed on ${describeDie(here)} as asked (--weights)`;
+  const source: WeightsSource = { file, sha256, trained_for: record, cross_die: !sameModels && !atCondition };
+  let note: string | undefined;
+  if (atCondition) {
+    const { design_hash: _hash, ...trainedAt } = condition.trained_at;
+    source.cross_condition = { trained_at: trainedAt, deployed_at: condition.condition };
+    note = `weights ${path} were trained for ${describeDie(record!)} at ${describePoint(trainedAt)}; deployed on the same die at ${describePoint(condition.condition)} (${join(run, 'condition.json')})`;
+  } else if (!sameModels) note = `weights ${path} ${record ? `were trained for ${describeDie(record)}` : 'record no die they were trained for'}; deployed on ${describeDie(here)} as asked (--weights)`;
   return { raw, path, source, note };
+}
+
+/**
+ * The folder's condition.json, checked against its design.json (the same die at the recorded
+ * condition), when the folder has one and holds the die `here`; else undefined.
+ */
+function conditionOfFolder(run: string, here: DieIdentity): ConditionRecord | undefined {
+  const path = join(run, 'condition.json');
+  const designPath = join(run, 'design.json');
+  if (!existsSync(path) || !existsSync(designPath)) return undefined;
+  const design = resolveDesign(readRunJson(run, 'design.json', ''), designPath);
+  if (design.hash !== here.design_hash || design.config.seed !== here.die_seed) return undefined;
+  return checkCondition(readHashedJson(path, `${path} not found`).raw, path, design, designPath);
 }
 
 /** The `provenance` record of a result computed on a run folder's die with these weights. */

@@ -10,6 +10,7 @@ import { defaultTrainOptions, trainWithBaselines, type BaselineRow, type Baselin
 import { deviceNet, nominalNet } from './device.js';
 import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
 import { currentStats, type CurrentRange, type CurrentStats } from './scale.js';
+import type { TrainResult } from './train.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
 export interface TrainRunOptions {
@@ -46,7 +47,7 @@ export function readModels(dir: string): { models: DieModels; hash: string; path
  * The current range the die's devices were characterized over: design.json's characterize
  * sweeps when the run folder has one (characterize writes it), else the design defaults.
  */
-function characterizedRange(dir: string): CurrentRange {
+export function characterizedRange(dir: string): CurrentRange {
   const path = join(dir, 'design.json');
   let raw: unknown = {};
   if (existsSync(path)) {
@@ -91,23 +92,24 @@ export async function trainRun(run: string, o: TrainRunOptions = {}): Promise<Tr
   return (await trainRunFull(run, o)).training;
 }
 
-/** trainRun, also returning the weights file and the trained networks. */
-export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
-  const t0 = performance.now();
-  const dir = resolve(run);
-  const { models, hash, path } = readModels(dir);
-  checkRunDesign(dir, models, path);
+/** The dataset a network of these models trains on (a constant bias input when it has one input more); a misfit names models.json. */
+export function runDataset(models: DieModels, path: string, dataset?: 'iris' | 'mnist', mnistIdx?: string): { data: Dataset; biasInput: boolean } {
   const L = models.layers;
-  const name = o.dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
-  let data: Dataset = loadDataset(name, { idxDir: o.mnistIdx });
+  const name = dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
+  let data: Dataset = loadDataset(name, { idxDir: mnistIdx });
   // One input more than the dataset has features: the last input is a constant (bias) input.
   const biasInput = L[0] === data.features + 1;
   if (biasInput) data = withBiasInput(data);
   if (L[0] !== data.features || L[L.length - 1] !== data.classes)
     throw new ConfigError(`${path}: network ${L.join('-')} does not fit dataset ${name} (${data.features} inputs, or ${data.features + 1} with a bias input; ${data.classes} classes)`);
+  return { data, biasInput };
+}
+
+/** The training options of a run: the dataset's defaults, overridden by the user's (checked); and the seed. */
+export function runTrainOptions(dataset: string, o: TrainRunOptions): { options: WeightsFile['options']; seed: number } {
   if (o.seed !== undefined && !Number.isInteger(o.seed)) throw new ConfigError(`seed: expected an integer, got ${o.seed}`);
   if (o.lr !== undefined && !(o.lr > 0)) throw new ConfigError(`lr: expected a positive number, got ${o.lr}`);
-  const d = defaultTrainOptions(name);
+  const d = defaultTrainOptions(dataset);
   const options = {
     epochs: positiveInt(o.epochs, 'epochs') ?? d.epochs,
     patience: positiveInt(o.patience, 'patience') ?? d.patience,
@@ -118,7 +120,53 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     rangePenalty: d.rangePenalty ?? 0,
     rangePhase: o.rangeEpochs === 0 ? null : d.rangePhase && { ...d.rangePhase, epochs: positiveInt(o.rangeEpochs, 'range-epochs') ?? d.rangePhase.epochs },
   };
-  const seed = o.seed ?? 1;
+  return { options, seed: o.seed ?? 1 };
+}
+
+/** weights.json of codes trained for the die of `models` (its models.json's SHA-256 `hash`). */
+export function weightsFile(models: DieModels, hash: string, dataset: string, biasInput: boolean, seed: number, r: TrainResult, options: WeightsFile['options']): WeightsFile {
+  const L = models.layers;
+  return {
+    format: WEIGHTS_FORMAT,
+    layers: [...L],
+    codes: r.codes!.map((c, k) => Array.from({ length: L[k] }, (_, i) => Array.from(c.subarray(i * L[k + 1], (i + 1) * L[k + 1])))),
+    dataset,
+    bias_input: biasInput,
+    seed,
+    epochs_run: r.epochs_run,
+    best_epoch: r.best_epoch,
+    engine: ENGINE,
+    models_hash: hash,
+    design_hash: models.design_hash,
+    die_seed: models.die_seed,
+    input_scale: models.input_scale,
+    options,
+  };
+}
+
+/** The fields every training.json opens with: the data, the network, the seed, the models and weights it was made from. */
+export function trainingHead(data: Dataset, layers: number[], seed: number, modelsHash: string, weightsText: string) {
+  return {
+    dataset: data.name,
+    dataset_notes: data.notes,
+    splits: { train: data.train.n, val: data.val.n, test: data.test.n },
+    layers: [...layers],
+    seed,
+    engine: ENGINE,
+    models_hash: modelsHash,
+    weights_hash: fileHash(weightsText),
+  };
+}
+
+/** trainRun, also returning the weights file and the trained networks. */
+export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const t0 = performance.now();
+  const dir = resolve(run);
+  const { models, hash, path } = readModels(dir);
+  checkRunDesign(dir, models, path);
+  const L = models.layers;
+  const { data, biasInput } = runDataset(models, path, o.dataset, o.mnistIdx);
+  const { options, seed } = runTrainOptions(data.name, o);
   const range = characterizedRange(dir);
   const result = await trainWithBaselines(models, data, { ...options, seed, range }, o.threads);
   const die = deviceNet(models), nominal = nominalNet(models);
@@ -129,33 +177,11 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const elapsed = (performance.now() - t0) / 1000;
   const samples = (result.float.epochs_run + result.ideal.epochs_run + result.die_epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));
-  const weights: WeightsFile = {
-    format: WEIGHTS_FORMAT,
-    layers: [...L],
-    codes: result.aware.codes!.map((c, k) => Array.from({ length: L[k] }, (_, i) => Array.from(c.subarray(i * L[k + 1], (i + 1) * L[k + 1])))),
-    dataset: data.name,
-    bias_input: biasInput,
-    seed,
-    epochs_run: result.aware.epochs_run,
-    best_epoch: result.aware.best_epoch,
-    engine: ENGINE,
-    models_hash: hash,
-    design_hash: models.design_hash,
-    die_seed: models.die_seed,
-    input_scale: models.input_scale,
-    options,
-  };
+  const weights = weightsFile(models, hash, data.name, biasInput, seed, result.aware, options);
   const weightsText = JSON.stringify(weights) + '\n';
   const training: TrainingFile = {
     format: TRAINING_FORMAT,
-    dataset: data.name,
-    dataset_notes: data.notes,
-    splits: { train: data.train.n, val: data.val.n, test: data.test.n },
-    layers: [...L],
-    seed,
-    engine: ENGINE,
-    models_hash: hash,
-    weights_hash: fileHash(weightsText),
+    ...trainingHead(data, L, seed, hash, weightsText),
     options,
     curves: { ideal_float: result.float.curve, ideal_quantized: result.ideal.curve, aware: result.aware.curve },
     baselines: result.rows,

@@ -1,0 +1,173 @@
+/**
+ * One code set trained over several models of one network at once: the same die at several
+ * operating conditions (codesign train --conditions), or several dies of a design. Each step
+ * puts the same minibatch through every model (one training Engine each, all holding the same
+ * shadow weights), takes each model's straight-through gradient of the shadow weights with its
+ * own devices' slopes, and makes one Adam step on their mean: the loss is the mean over the
+ * models of each one's softmax cross-entropy (with its own logit scale and range penalty).
+ * Early stopping watches the mean validation accuracy over the models. The single-model
+ * trainer (train.ts) stays as it is; with one model this is the same training in float64
+ * shadow weights.
+ */
+import type { Dataset } from '../data/index.js';
+import type { DieModels } from '../fit/models.js';
+import { Stream } from '../mismatch/rng.js';
+import { CODE_MAX, quantize, tables } from './codes.js';
+import { deviceNet, nominalNet, type DeviceNet } from './device.js';
+import { Engine, softmaxCE } from './engine.js';
+import { DEFAULT_RANGE, currentLimits, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
+import { W_CLIP, initialWeights, shuffle, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
+import { kernelModule } from './wasm.js';
+
+const { min, sqrt } = Math;
+
+/** One model a code set is trained over, with what its loss needs. */
+export interface Member {
+  net: DeviceNet;
+  /** logits = logitScale * output currents (units of input_scale). */
+  logitScale: number;
+  /** Range penalty weight and each layer's largest soma input (units of input_scale); none when absent. */
+  rangePenalty?: number;
+  currentMax?: number[][];
+}
+
+/** The straight-through slopes of one layer's shadow weights per sign, A and B (B null: linear synapses). */
+interface Slopes {
+  aPos: Float64Array;
+  aNeg: Float64Array;
+  bPos: Float64Array | null;
+  bNeg: Float64Array | null;
+}
+
+function slopesOf(net: DeviceNet): Slopes[] {
+  return net.synapses.map((syn) => {
+    const T = tables(syn), per = (x: Float64Array) => x.map((v) => v / CODE_MAX);
+    return { aPos: per(T.sumPos), aNeg: per(T.sumNeg), bPos: T.logTerm ? per(T.sumDPos) : null, bNeg: T.logTerm ? per(T.sumDNeg) : null };
+  });
+}
+
+/**
+ * Trains one set of shadow weights over every member (same layers), from `o.init` (default:
+ * initialWeights of the first member), with the options of train() (`o.logitScale`,
+ * `o.rangePenalty` and `o.currentMax` are the members' own here). Deterministic: the sample
+ * order is drawn from the seed as in train().
+ */
+export function trainAcross(module: WebAssembly.Module, members: Member[], data: Pick<Dataset, 'train' | 'val'>, o: Omit<TrainOptions, 'logitScale' | 'rangePenalty' | 'currentMax'>): TrainResult {
+  if (!members.length) throw new Error('trainAcross: no models to train over');
+  const layers = members[0].net.layers;
+  for (const m of members) if (m.net.layers.join('-') !== layers.join('-')) throw new Error(`trainAcross: networks ${m.net.layers.join('-')} and ${layers.join('-')} differ`);
+  const N = data.train.n, C = layers[layers.length - 1], M = members.length;
+  const engines = members.map((m) => {
+    const e = new Engine(module, m.net, o.quantized, { train: data.train, val: data.val }, Math.max(o.batch, min(1000, data.val.n)));
+    if (m.rangePenalty && m.currentMax) e.setRangePenalty(m.rangePenalty, m.currentMax);
+    return e;
+  });
+  const slopes = members.map((m) => slopesOf(m.net));
+  const W = (o.init ?? initialWeights(members[0].net, o.seed)).map((w) => Float64Array.from(w));
+  const mom = W.map((w) => new Float64Array(w.length)), vel = W.map((w) => new Float64Array(w.length)), grad = W.map((w) => new Float64Array(w.length));
+  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const steps = o.epochs * Math.ceil(N / o.batch);
+  let step = 0;
+  const order = new Stream(`codesign/train/${o.seed}/order`);
+  const curve: EpochLog[] = [];
+  let best = { epoch: 0, acc: -1, loss: Infinity, W: W.map((w) => Float64Array.from(w)) };
+  const idx = new Uint32Array(N);
+  for (let epoch = 1; epoch <= o.epochs; epoch++) {
+    shuffle(order, idx);
+    let lossSum = 0, correct = 0;
+    for (let from = 0; from < N; from += o.batch) {
+      const b = idx.subarray(from, min(N, from + o.batch)), n = b.length, y = Uint8Array.from(b, (k) => data.train.y[k]);
+      for (const g of grad) g.fill(0);
+      let stepLoss = 0, stepCorrect = 0;
+      engines.forEach((e, k) => {
+        e.setWeights(W);
+        e.gather('train', b);
+        e.forward(n);
+        const r = softmaxCE(e.out, y, n, C, members[k].logitScale, e.dOut);
+        e.backward(n);
+        stepLoss += r.loss;
+        stepCorrect += r.correct;
+        e.effectiveGrads().forEach(({ dA, dB }, l) => {
+          const s = slopes[k][l], w = W[l], g = grad[l];
+          for (let q = 0; q < w.length; q++) {
+            const neg = w[q] < 0;
+            g[q] += (dA[q] * (neg ? s.aNeg[q] : s.aPos[q]) + (dB ? dB[q] * (neg ? s.bNeg![q] : s.bPos![q]) : 0)) / M;
+          }
+        });
+      });
+      lossSum += (stepLoss * n) / M;
+      correct += stepCorrect / M;
+      // Adam as the engine's kernel does it (decoupled weight decay, clip at W_CLIP), on the mean gradient.
+      step++;
+      const lr = o.schedule === 'cosine' ? 0.5 * o.lr * (1 + Math.cos((Math.PI * (step - 1)) / steps)) : o.lr;
+      const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step, decay = lr * (o.weightDecay ?? 0);
+      W.forEach((w, l) => {
+        const m = mom[l], v = vel[l], g = grad[l];
+        for (let q = 0; q < w.length; q++) {
+          m[q] = b1 * m[q] + (1 - b1) * g[q];
+          v[q] = b2 * v[q] + (1 - b2) * g[q] * g[q];
+          const next = w[q] - ((lr / c1) * m[q]) / (sqrt(v[q] / c2) + eps) - decay * w[q];
+          w[q] = next > W_CLIP ? W_CLIP : next < -W_CLIP ? -W_CLIP : next;
+        }
+      });
+    }
+    let valLoss = 0, valAcc = 0;
+    engines.forEach((e, k) => {
+      e.setWeights(W);
+      const r = e.evaluate('val', data.val.y, members[k].logitScale);
+      valLoss += r.loss;
+      valAcc += r.accuracy;
+    });
+    valLoss /= M;
+    valAcc /= M;
+    curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: valLoss, val_accuracy: valAcc });
+    if (valAcc > best.acc || (valAcc === best.acc && valLoss < best.loss)) best = { epoch, acc: valAcc, loss: valLoss, W: W.map((w) => Float64Array.from(w)) };
+    else if (epoch - best.epoch >= o.patience) break;
+  }
+  return {
+    weights: best.W,
+    codes: o.quantized ? best.W.map((w) => Int8Array.from(w, quantize)) : null,
+    curve,
+    best_epoch: best.epoch,
+    epochs_run: curve.length,
+  };
+}
+
+/** What a training over several models derived for each: its network scale (chain gain, logit scale) and current limits (A). */
+export interface MemberScale {
+  scale: NetworkScale;
+  range_penalty: number;
+  current_limits_a: number[][];
+}
+
+export interface TrainOverDiesResult {
+  result: TrainResult;
+  members: MemberScale[];
+}
+
+/**
+ * Trains one code set (quantized) over the devices of several DieModels of one network: each
+ * model with its own logit scale and range penalty, derived as trainWithBaselines derives the
+ * die's in its first phase (scale.ts: the reference logit scale over the model's chain gain,
+ * the characterized range times it), from the initial weights trainWithBaselines uses for the
+ * same seed. The second phase of codesign train (at the characterized range) is not run here.
+ */
+export async function trainOverDies(
+  models: DieModels[],
+  data: Pick<Dataset, 'train' | 'val'>,
+  opts: Omit<TrainOptions, 'quantized' | 'init' | 'currentMax'> & { range?: CurrentRange },
+): Promise<TrainOverDiesResult> {
+  if (!models.length) throw new Error('trainOverDies: no models');
+  const range = opts.range ?? DEFAULT_RANGE, lambda = opts.rangePenalty ?? 0;
+  const scales: MemberScale[] = [];
+  const members: Member[] = models.map((mod) => {
+    // As trainWithBaselines' first phase: code units, limits and penalty scaled by the chain gain.
+    const net = deviceNet(mod), scale = networkScale(net, opts.logitScale), limits = currentLimits(net, range, mod.input_scale);
+    const P = scale.chain_gain, penalty = lambda / P ** 2;
+    scales.push({ scale, range_penalty: penalty, current_limits_a: limits.map((l) => l.map((v) => v * mod.input_scale)) });
+    return { net, logitScale: scale.logit_scale, rangePenalty: penalty, currentMax: limits.map((l) => l.map((v) => v * P)) };
+  });
+  const init = initialWeights(nominalNet(models[0]), opts.seed);
+  const { range: _range, ...train } = opts;
+  return { result: trainAcross(await kernelModule(), members, data, { ...train, quantized: true, init }), members: scales };
+}

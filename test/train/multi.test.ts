@@ -1,0 +1,63 @@
+import { loadIris } from '../../src/data/index.js';
+import { defaultTrainOptions, deviceNet, evaluate, kernelModule, syntheticModels, trainAcross, trainOverDies } from '../../src/train/index.js';
+import type { DieModels } from '../../src/fit/index.js';
+
+const iris = loadIris();
+const opts = { ...defaultTrainOptions('iris'), seed: 1 };
+
+/** A strongly mismatched synthetic Iris die (30 % lognormal on soma gains and every synapse bit gain), as in train.test.ts. */
+const dieOf = (seed: number) => syntheticModels({ layers: [4, 10, 3], seed, somaSpread: 0.3, bitSpread: [0.3, 0.3, 0.3] });
+
+/**
+ * The die at another temperature, in the weak-inversion picture: a device's deviation from its
+ * nominal current, exp(dVt / (n kT/q)), raised to T_run / T (more spread cold, less hot), and
+ * the p- and n-side mirrors' gains moving apart by `skew` (synapse gains of one sign up, the
+ * other down). Cold: T_run / T = 300 / 233; hot: 300 / 398; skew 1.15.
+ */
+function atTemperature(m: DieModels, k: number, skew: number): DieModels {
+  const nominal = syntheticModels({ layers: m.layers, seed: m.die_seed, somaSpread: 0, bitSpread: [0, 0, 0] });
+  const pow = (x: number, x0: number) => x0 * (x / x0) ** k;
+  return {
+    ...m,
+    somas: m.somas.map((s, l) => ({ ...s, a: s.a.map((a, j) => pow(a, nominal.somas[l].a[j])) })),
+    synapses: m.synapses.map((w, l) => ({
+      ...w,
+      gain_pos: w.gain_pos.map((g, q) => skew * pow(g, nominal.synapses[l].gain_pos[q])),
+      gain_neg: w.gain_neg.map((g, q) => pow(g, nominal.synapses[l].gain_neg[q]) / skew),
+    })),
+  };
+}
+
+const accuracy = (w: Float64Array[], m: DieModels) => evaluate(deviceNet(m), w, true, iris.test, 1).accuracy;
+
+describe('training one code set over several models (multi.ts)', () => {
+  it('the loss is the mean over the models: two copies of one model train exactly as the model alone; the same seed gives the same codes', async () => {
+    const die = dieOf(1), net = deviceNet(die), module = await kernelModule();
+    const member = { net, logitScale: 6 };
+    const o = { ...opts, epochs: 30, patience: 30, quantized: true };
+    const one = trainAcross(module, [member], iris, o);
+    const two = trainAcross(module, [member, { ...member }], iris, o);
+    expect(two.weights).toEqual(one.weights);
+    expect(two.curve).toEqual(one.curve);
+    expect(trainAcross(module, [member], iris, o).codes).toEqual(one.codes);
+    const other = { net: deviceNet(syntheticModels({ layers: [4, 5, 3], seed: 2 })), logitScale: 6 };
+    expect(() => trainAcross(module, [member, other], iris, o)).toThrow(/networks 4-5-3 and 4-10-3 differ/);
+  });
+
+  it('condition-aware codes (trained over cold, run and hot models) are at least as accurate as codes trained at the run\'s condition only, at the extreme temperatures', async () => {
+    const rows: { nominalOnly: number[]; conditions: number[] }[] = [];
+    for (const seed of [1, 2, 3, 4]) {
+      const die = dieOf(seed), cold = atTemperature(die, 300 / 233, 1 / 1.15), hot = atTemperature(die, 300 / 398, 1.15);
+      // The effect is there: the run's models and the extremes differ device by device.
+      expect(hot.synapses[0].gain_pos[0]).not.toBeCloseTo(die.synapses[0].gain_pos[0], 3);
+      const nominalOnly = (await trainOverDies([die], iris, opts)).result.weights;
+      const overConditions = (await trainOverDies([cold, die, hot], iris, opts)).result.weights;
+      rows.push({ nominalOnly: [cold, hot].map((m) => accuracy(nominalOnly, m)), conditions: [cold, hot].map((m) => accuracy(overConditions, m)) });
+    }
+    // Over the dies (30 test samples each, so one die's accuracy moves in steps of 3.3 points):
+    // the mean of the worse extreme, and each extreme's mean, at least as good.
+    const mean = (f: (r: (typeof rows)[number]) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;
+    expect(mean((r) => Math.min(...r.conditions))).toBeGreaterThanOrEqual(mean((r) => Math.min(...r.nominalOnly)));
+    for (const k of [0, 1]) expect(mean((r) => r.conditions[k])).toBeGreaterThanOrEqual(mean((r) => r.nominalOnly[k]));
+  }, 120_000);
+});
