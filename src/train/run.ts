@@ -44,7 +44,7 @@ export function readModels(dir: string): { models: DieModels; hash: string; path
  * The current range the die's devices were characterized over: design.json's characterize
  * sweeps when the run folder has one (characterize writes it), else the design defaults.
  */
-function characterizedRange(dir: string): CurrentRange {
+export function characterizedRange(dir: string): CurrentRange {
   const path = join(dir, 'design.json');
   let raw: unknown = {};
   if (existsSync(path)) {
@@ -70,20 +70,11 @@ function positiveInt(v: number | undefined, name: string): number | undefined {
 }
 
 /**
- * Trains mismatch-aware codes for the die of a run folder (its models.json) and the three
- * baselines next to them; writes training.json, then weights.json (last: it marks a
- * complete training).
+ * The dataset (with a constant bias input when the network has one input more than it has
+ * features) and the training options for a die's network: the dataset defaults, overridden by
+ * what the caller set. `path` names models.json in errors.
  */
-export async function trainRun(run: string, o: TrainRunOptions = {}): Promise<TrainingFile> {
-  return (await trainRunFull(run, o)).training;
-}
-
-/** trainRun, also returning the weights file and the trained networks. */
-export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
-  const t0 = performance.now();
-  const dir = resolve(run);
-  const { models, hash, path } = readModels(dir);
-  checkRunDesign(dir, models, path);
+export function trainingSetup(models: DieModels, path: string, o: TrainRunOptions) {
   const L = models.layers;
   const name = o.dataset ?? (L[L.length - 1] === 3 ? 'iris' : 'mnist');
   let data: Dataset = loadDataset(name, { idxDir: o.mnistIdx });
@@ -104,7 +95,26 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
     weightDecay: d.weightDecay ?? 0,
     rangePenalty: d.rangePenalty ?? 0,
   };
-  const seed = o.seed ?? 1;
+  return { data, biasInput, options, seed: o.seed ?? 1 };
+}
+
+/**
+ * Trains mismatch-aware codes for the die of a run folder (its models.json) and the three
+ * baselines next to them; writes training.json, then weights.json (last: it marks a
+ * complete training).
+ */
+export async function trainRun(run: string, o: TrainRunOptions = {}): Promise<TrainingFile> {
+  return (await trainRunFull(run, o)).training;
+}
+
+/** trainRun, also returning the weights file and the trained networks. */
+export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const t0 = performance.now();
+  const dir = resolve(run);
+  const { models, hash, path } = readModels(dir);
+  checkRunDesign(dir, models, path);
+  const L = models.layers;
+  const { data, biasInput, options, seed } = trainingSetup(models, path, o);
   const range = characterizedRange(dir);
   const result = await trainWithBaselines(models, data, { ...options, seed, range }, o.threads);
   const die = deviceNet(models), nominal = nominalNet(models);
