@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'train',
-      'train mismatch-aware 3-bit+sign codes for the die of a run, with the ideal and naive baselines (weights.json, training.json)',
+      'train mismatch-aware 3-bit+sign codes for the die of a run, with the ideal and naive baselines (weights.json, training.json); --strategy robust: one code set for every die of a design, trained over a population of dies',
       (y) => y.options(trainOptions),
       (a) => trainCommand(a as never).then(() => undefined),
     )
