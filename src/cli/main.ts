@@ -164,7 +164,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command('sweep', 'sweep design fields over a grid, K dies per point: accuracy, area, energy, Pareto front (sweep.csv, sweep.json)', (y) => y.options(sweepOptions), (a) => sweepCommand(a as never).then(() => undefined))
-    .command('yield', 'parametric yield: share of N independent dies whose naive and aware networks meet an accuracy spec (yield.json, yield.csv)', (y) => y.options(yieldOptions), (a) => yieldCommand(a as never).then(() => undefined))
+    .command('yield', 'parametric yield: share of N independent dies whose naive, robust (one code set, trained on other dies) and aware networks meet an accuracy spec (yield.json, yield.csv)', (y) => y.options(yieldOptions), (a) => yieldCommand(a as never).then(() => undefined))
     .command('worker', 'run study jobs from a Redis queue (sweep and yield with --executor redis://...) until Ctrl-C', (y) => y.options(workerOptions), (a) => workerCommand(a as never))
     .command(
       'report <dir>',

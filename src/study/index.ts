@@ -10,3 +10,4 @@ export { mean, paretoFront, sampleStd, wilson } from './stats.js';
 export { runSweep, SWEEP_COLUMNS, type SweepFile, type SweepOptions, type SweepRow } from './sweep.js';
 export { runYield, YIELD_COLUMNS, type AccuracySource, type YieldEstimate, type YieldFile, type YieldOptions } from './yield.js';
 export type { StudyOptions } from './study.js';
+export { STRATEGIES, checkDisjoint, robustStrategy, type CharacterizeJobInput, type DeployJobInput, type RobustOutcome, type RobustStudyOptions, type Strategy } from './robust.js';

@@ -5,6 +5,7 @@ import { loadPdk } from '../pdk/index.js';
 import { CachedEngine, createEngine, type EngineName } from '../spice/index.js';
 import { ConfigError } from '../util/errors.js';
 import { runFlowRecord, type FlowRecord, type FlowVerify } from './flow.js';
+import { runCharacterizeJob, runDeployJob } from './robust.js';
 
 /** What a worker gives every job: the study folder its relative paths start from, and its core share. */
 export interface JobContext {
@@ -74,7 +75,7 @@ export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<
 export const SCRATCH_DIRS: readonly string[] = ['batches'];
 
 /** Every job kind a worker can run. */
-export const HANDLERS: Record<string, JobHandler> = { flow: runFlowJob as JobHandler };
+export const HANDLERS: Record<string, JobHandler> = { flow: runFlowJob as JobHandler, characterize: runCharacterizeJob as JobHandler, deploy: runDeployJob as JobHandler };
 
 export async function runJob(kind: string, input: unknown, ctx: JobContext): Promise<unknown> {
   const handler = HANDLERS[kind];
