@@ -26,7 +26,7 @@ async function studyFolder(): Promise<string> {
   const columns = Object.keys(rows[0]);
   await writeCsv(join(dir, 'sweep.csv'), columns, rows);
   const perDie = [0.9, 0.93, 0.87, 0.97, 0.9, 0.83].map((aware, k) => ({ die_seed: k + 1, naive: aware - 0.2 + 0.05 * (k % 2), robust: aware - 0.05, aware, spice: null, spice_naive: null, ideal_quantized: 0.93, ok: true, error: null }));
-  perDie.push({ die_seed: 7, naive: null as never, aware: null as never, spice: null, spice_naive: null, ideal_quantized: null as never, ok: false, error: 'ConvergenceError: ...' as never });
+  perDie.push({ die_seed: 7, naive: null as never, robust: null as never, aware: null as never, spice: null, spice_naive: null, ideal_quantized: null as never, ok: false, error: 'ConvergenceError: ...' as never });
   const est = (pass: number) => ({ yield: pass / 6, lo: 0.1, hi: 0.9, pass, dies: 6 });
   writeFileSync(join(dir, 'yield.json'), JSON.stringify({ format: 'codesign-yield/1', dataset: 'iris+bias', spec: 0.9, dies: 6, accuracy_source: 'model', naive: est(0), aware: est(4), failed: [], per_die: perDie, options: { engine: 'ngspice' } }));
   return dir;
