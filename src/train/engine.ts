@@ -173,15 +173,21 @@ export class Engine {
    */
   setDevices(net: DeviceNet): void {
     if (net.layers.join() !== this.net.layers.join()) throw new Error(`setDevices: network ${net.layers.join('-')} is not the engine's ${this.net.layers.join('-')}`);
+    const cached = this.devices.get(net), f = this.f32;
     this.layers.forEach((ly, l) => {
       const T = tables(net.synapses[l]);
       if (T.logTerm !== ly.hasB) throw new Error(`setDevices: weight layer ${l} ${T.logTerm ? 'has' : 'has no'} synapse log term, unlike the engine's first die`);
       ly.T = T;
       ly.soma = net.somas[l + 1];
-      this.writeDevices(ly);
+      if (cached) deviceRegions(ly, this.quantized).forEach(([p], r) => f.set(cached[l][r], p >> 2));
+      else this.writeDevices(ly);
       this.rewriteEffective(ly, true);
     });
+    if (!cached) this.devices.set(net, this.layers.map((ly) => deviceRegions(ly, this.quantized).map(([p, n]) => f.slice(p >> 2, (p >> 2) + n))));
   }
+
+  /** Each die's device data as setDevices last wrote it (filling requantize's table is most of a switch's cost). */
+  private devices = new WeakMap<DeviceNet, Float32Array[][]>();
 
   /** The first layer's input activity for n rows, h = the input somas' outputs [n x I] (units of input_scale): a batch to forward without gather. */
   setInputs(h: Float64Array, n: number): void {
@@ -363,6 +369,12 @@ export class Engine {
     }
     return { loss: loss / n, accuracy: correct / n };
   }
+}
+
+/** Where a layer's device data lives in wasm memory: [byte offset, floats] of the slopes, a, t and requantize's table. */
+function deviceRegions(ly: Layer, quantized: boolean): [number, number][] {
+  const n = ly.I * ly.Jp;
+  return [[ly.sAp, n], [ly.sAn, n], ...(ly.hasB ? ([[ly.sBp, n], [ly.sBn, n]] as [number, number][]) : []), [ly.a, ly.J], [ly.t, ly.J], ...(quantized ? ([[ly.tab, (ly.I * ly.J * ly.tstride) / 4]] as [number, number][]) : [])];
 }
 
 function somaSlope(s: SomaLayer, u: number, j: number): number {

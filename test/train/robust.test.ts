@@ -7,7 +7,12 @@ import type { DieModels } from '../../src/fit/index.js';
 import {
   accuracyOnDies,
   defaultTrainOptions,
+  deviceNet,
   fitPopulation,
+  initialWeights,
+  inputLayer,
+  kernelModule,
+  TrainEngine,
   heldOutAccuracy,
   nominalNet,
   parsePopulation,
@@ -76,6 +81,33 @@ describe('population model', () => {
 });
 
 describe('robust training (one code set over a population)', () => {
+  it('an engine moved to another die computes what an engine built on that die computes', async () => {
+    const module = await kernelModule();
+    const a = deviceNet(die([5, 10, 3], 1)), b = deviceNet(die([5, 10, 3], 2));
+    const W = initialWeights(a, 1), x = irisData.test.x.subarray(0, 10 * 5);
+    const run = (e: InstanceType<typeof TrainEngine>, net: typeof a) => {
+      e.setInputs(inputLayer(net, x, 10), 10);
+      e.forward(10);
+      return Array.from(e.out.subarray(0, 30));
+    };
+    const built = (net: typeof a) => {
+      const e = new TrainEngine(module, net, true, {}, 10);
+      e.setWeights(W);
+      return run(e, net);
+    };
+    const e = new TrainEngine(module, a, true, {}, 10);
+    e.setWeights(W);
+    const onA = run(e, a);
+    expect(onA).toEqual(built(a));
+    e.setDevices(b);
+    expect(run(e, b)).toEqual(built(b));
+    expect(run(e, b)).not.toEqual(onA);
+    e.setDevices(a);
+    expect(run(e, a)).toEqual(onA);
+    e.setDevices(b); // from the engine's cache of b's devices
+    expect(run(e, b)).toEqual(built(b));
+  });
+
   it('beats the naive codes on held-out dies', async () => {
     const m = loadMnist();
     const data: Dataset = { ...m, train: head(m.train, 1000, 196), val: head(m.val, 300, 196), test: head(m.test, 500, 196) };
