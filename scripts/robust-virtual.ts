@@ -5,15 +5,19 @@
  * virtual dies (indices 1000..). A model study, no SPICE: it shows what the training strategies
  * do on dies drawn from the fitted statistics, where characterizing enough real dies is too slow.
  *
+ * Naive: the ideal codes (trained on the nominal devices of the first held-out die) on every
+ * held-out die; aware: trained per die (trainWithBaselines) on the first `--aware` dies.
+ * `--robust DIR` reuses robust codes trained before (their folder), `--out DIR` keeps new ones.
+ *
  *   npx tsx scripts/robust-virtual.ts --train 8 --held 20 --aware 20 runs/mnist-1
  */
 import { parseArgs } from 'node:util';
-import { defaultTrainOptions, fitPopulation, heldOutAccuracy, readModels, sampleDie, trainingSetup, trainRobustRun, trainWithBaselines, wilson } from '../src/index.js';
-import { mkdtempSync } from 'node:fs';
+import { accuracyOnDies, fitPopulation, initialWeights, networkScale, heldOutAccuracy, nominalNet, readModels, sampleDie, train, trainingSetup, trainRobustRun, trainWithBaselines, weightsSchema, wilson } from '../src/index.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const { values: v, positionals: runs } = parseArgs({ allowPositionals: true, options: { train: { type: 'string', default: '8' }, held: { type: 'string', default: '20' }, aware: { type: 'string', default: '20' }, spec: { type: 'string', default: '0.93' }, seed: { type: 'string', default: '1' } } });
+const { values: v, positionals: runs } = parseArgs({ allowPositionals: true, options: { robust: { type: 'string' }, out: { type: 'string' }, train: { type: 'string', default: '8' }, held: { type: 'string', default: '20' }, aware: { type: 'string', default: '20' }, spec: { type: 'string', default: '0.93' }, seed: { type: 'string', default: '1' } } });
 const nTrain = Number(v.train), nHeld = Number(v.held), nAware = Number(v.aware), spec = Number(v.spec), seed = Number(v.seed);
 const dies = runs.map((r) => readModels(r));
 const pop = fitPopulation(dies);
@@ -21,21 +25,24 @@ const { data, options } = trainingSetup(dies[0].models, dies[0].path, {});
 const t0 = process.cpuUsage();
 const cpu = () => { const u = process.cpuUsage(t0); return ((u.user + u.system) / 1e6).toFixed(0); };
 // Robust: trained over nTrain virtual dies of the population (validated on the characterized dies).
-const out = mkdtempSync(join(tmpdir(), 'robust-virtual-'));
-const robust = await trainRobustRun({ runs, virtual: nTrain }, out, { seed, virtualSeed: seed });
-console.log(`robust: ${nTrain} virtual dies from K = ${runs.length} characterized die(s), best epoch ${robust.robust.best_epoch}/${robust.robust.epochs_run}, ${robust.robust.elapsed_s.toFixed(0)} s wall, cpu ${cpu()} s so far`);
+const out = v.robust ?? v.out ?? mkdtempSync(join(tmpdir(), 'robust-virtual-'));
+if (!v.robust) {
+  const r = await trainRobustRun({ runs, virtual: nTrain }, out, { seed, virtualSeed: seed });
+  console.log(`robust: ${nTrain} virtual dies from K = ${runs.length} characterized die(s), best epoch ${r.robust.best_epoch}/${r.robust.epochs_run}, ${r.robust.elapsed_s.toFixed(0)} s wall, cpu ${cpu()} s so far`);
+}
+const weights = weightsSchema.parse(JSON.parse(readFileSync(join(out, 'weights.json'), 'utf8')));
 const held = Array.from({ length: nHeld }, (_, i) => sampleDie(pop, seed, 1000 + i));
-const rob = heldOutAccuracy(robust.weights, held, data.test);
-const rows: { die: number; naive: number; robust: number; aware: number | null }[] = [];
-for (let i = 0; i < nHeld; i++) {
-  let naive = NaN, aware: number | null = null;
-  if (i < nAware) {
-    const b = await trainWithBaselines(held[i], data, { ...options, seed });
-    const acc = Object.fromEntries(b.rows.map((r) => [r.name, r.test_accuracy]));
-    (naive = acc.naive), (aware = acc.aware);
-  }
-  rows.push({ die: 1000 + i, naive, robust: rob[i], aware });
-  console.log(`virtual die ${1000 + i}: naive ${(100 * naive).toFixed(1)} %, robust ${(100 * rob[i]).toFixed(1)} %, aware ${aware === null ? '-' : (100 * aware).toFixed(1) + ' %'} (cpu ${cpu()} s)`);
+const rob = heldOutAccuracy(weights, held, data.test);
+const nominal = nominalNet(held[0]); // as trainWithBaselines: logit scale over the nominal network's chain gain, the same initial weights
+const ideal = await train(nominal, data, { ...options, seed, quantized: true, logitScale: networkScale(nominal, options.logitScale).logit_scale, init: initialWeights(nominal, seed) });
+const naive = accuracyOnDies(ideal.codes!, held, data.test);
+console.log(`naive codes trained on nominal devices, cpu ${cpu()} s so far`);
+const rows: { die: number; naive: number; robust: number; aware: number | null }[] = held.map((_, i) => ({ die: 1000 + i, naive: naive[i], robust: rob[i], aware: null }));
+for (const r of rows) console.log(`virtual die ${r.die}: naive ${(100 * r.naive).toFixed(1)} %, robust ${(100 * r.robust).toFixed(1)} %`);
+for (let i = 0; i < Math.min(nAware, nHeld); i++) {
+  const b = await trainWithBaselines(held[i], data, { ...options, seed });
+  rows[i].aware = b.rows.find((r) => r.name === 'aware')!.test_accuracy;
+  console.log(`virtual die ${1000 + i}: aware ${(100 * rows[i].aware!).toFixed(1)} % (cpu ${cpu()} s)`);
 }
 for (const s of ['naive', 'robust', 'aware'] as const) {
   const a = rows.map((r) => r[s]).filter((x): x is number => x !== null && Number.isFinite(x));

@@ -4,7 +4,8 @@
  * the expected loss over the dies, and the codes that come out do not depend on any one die's
  * mismatch. Early stopping reads the mean validation accuracy over a fixed list of dies.
  * Quantized as in train.ts (straight-through gradient along each die's gain per code step),
- * Adam's state carried from die to die; everything seeded.
+ * Adam's state carried from die to die; everything seeded. Started from given weights (robust.ts
+ * starts from the ideal codes), the start is epoch 0's candidate for early stopping.
  */
 import type { Dataset, Split } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
@@ -20,7 +21,9 @@ import { kernelModule } from './wasm.js';
 
 const { ceil, max, min } = Math;
 
-export interface MultiOptions extends Omit<TrainOptions, 'quantized' | 'init' | 'currentMax'> {
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export interface MultiOptions extends Omit<TrainOptions, 'quantized' | 'currentMax'> {
   /** The characterized current range (the range penalty's limits per die). */
   range?: CurrentRange;
 }
@@ -62,7 +65,7 @@ export function trainOverNets(module: WebAssembly.Module, train: DeviceNet[], va
   const logitScale = o.logitScale / chain;
   const limits = train.map((n) => currentLimits(n, o.range ?? DEFAULT_RANGE, o.inputScale, chain));
   const lambda = (o.rangePenalty ?? 0) / chain ** 2;
-  const init = initialWeights(train[0], o.seed);
+  const init = o.init ?? initialWeights(train[0], o.seed);
   const N = data.train.n, F = train[0].layers[0], C = train[0].layers.at(-1)!;
   const e = new Engine(module, train[0], true, {}, max(o.batch, min(1000, max(data.val.n, o.batch))));
   e.setWeights(init);
@@ -73,7 +76,9 @@ export function trainOverNets(module: WebAssembly.Module, train: DeviceNet[], va
   const steps = o.epochs * ceil(N / o.batch);
   let step = 0, current = -1;
   const curve: EpochLog[] = [];
-  let best: { epoch: number; acc: number; loss: number; W: Float64Array[] } = { epoch: 0, acc: -1, loss: Infinity, W: init.map((w) => Float64Array.from(w)) };
+  // The start is a candidate too (epoch 0): codes fine-tuned from given weights never end below them on the validation dies.
+  const start = validate(e, val, data.val, logitScale);
+  let best: { epoch: number; acc: number; loss: number; W: Float64Array[] } = { epoch: 0, acc: mean(start.map((x) => x.accuracy)), loss: mean(start.map((x) => x.loss)), W: init.map((w) => Float64Array.from(w)) };
   const idx = new Uint32Array(N);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     shuffle(order, idx);
@@ -103,7 +108,7 @@ export function trainOverNets(module: WebAssembly.Module, train: DeviceNet[], va
     }
     const v = validate(e, val, data.val, logitScale);
     current = -1;
-    const acc = v.reduce((s, x) => s + x.accuracy, 0) / v.length, loss = v.reduce((s, x) => s + x.loss, 0) / v.length;
+    const acc = mean(v.map((x) => x.accuracy)), loss = mean(v.map((x) => x.loss));
     curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: loss, val_accuracy: acc });
     if (acc > best.acc || (acc === best.acc && loss < best.loss)) best = { epoch, acc, loss, W: e.weights() };
     else if (epoch - best.epoch >= o.patience) break;
