@@ -6,7 +6,8 @@
  * vector: a soma (ln a, t / input_scale [, ln s]), a synapse the 12 numbers of its bits and
  * signs (ln g+4, ln g+2, ln g+1, ln g-4, ln g-2, ln g-1, d+4, ..., d-1). The circuit makes
  * these correlated: a soma's gain and threshold come from the same mirror (correlation about
- * -0.99 on SPICE dies), the bits of one sign share the synapse's source transistor (0.3-0.5).
+ * -0.99 on SPICE dies), the bits of one sign share the synapse's source transistor (0.3-0.5),
+ * and the synapses of one row share their presynaptic soma (fitPopulation: row effects).
  * So each population is a multivariate normal over the vector: the pooled mean, the pooled
  * within-die covariance (kept as std and correlation), and a between-die std per parameter
  * (what the spread of the K dies' means has beyond the within-die spread: a process-wide
@@ -100,10 +101,26 @@ export function fitCells(params: string[], perDie: number[][][]): CellStatistics
   return { params: [...params], cells_per_die: n, cells: K * n, mean, std, correlation, between_die_std };
 }
 
+/** Each row's mean synapse vector ([rows][12]) and the synapses minus their row's mean ([rows * cols][12]). */
+function rowSplit(X: number[][], rows: number, cols: number): { means: number[][]; residuals: number[][] } {
+  const p = X[0].length;
+  const means = Array.from({ length: rows }, (_, i) => Array.from({ length: p }, (_, j) => X.slice(i * cols, (i + 1) * cols).reduce((s, x) => s + x[j], 0) / cols));
+  return { means, residuals: X.map((x, q) => x.map((v, j) => v - means[Math.floor(q / cols)][j])) };
+}
+
 /**
  * Fits the population model to K characterized dies of one design (models.json of each,
  * with the SHA-256 of its bytes). The dies must share the design, network and models' form,
  * and be distinct dies.
+ *
+ * A synapse's parameters share a large part with the other synapses of its row (the same
+ * presynaptic soma drives them): on the SPICE MNIST die 1 the row means of ln g vary 25x more
+ * than independent synapses would give, and correlate with the presynaptic soma's ln a at -0.6
+ * to -0.76. So a soma with outgoing synapses is one vector with its row's mean synapse
+ * parameters (its "row effect"), and a synapse is its row effect plus a residual, a separate
+ * normal (the within-row covariance, scaled by cols/(cols-1) for the row mean taken out). The
+ * row effect's variances are those of the row means less the residual's share (variance/cols),
+ * its correlations those of the row means.
  */
 export function fitPopulation(dies: { models: DieModels; hash: string; path: string }[]): PopulationStatistics {
   if (dies.length === 0) throw new ConfigError('population: no characterized die given');
@@ -118,18 +135,30 @@ export function fitPopulation(dies: { models: DieModels; hash: string; path: str
     if (seen.has(m.die_seed)) throw new ConfigError(`population: die ${m.die_seed} is given twice (${seen.get(m.die_seed)} and ${path})`);
     seen.set(m.die_seed, path);
   }
-  const softplus = first.soma_model === 'softplus';
+  const softplus = first.soma_model === 'softplus', L = first.layers;
+  const split = first.synapses.map((w, k) => dies.map((d) => rowSplit(synapseVectors(d.models, k, d.path), w.rows, w.cols)));
+  const synapses = first.synapses.map((w, k) => {
+    const c = fitCells(SYNAPSE_PARAMS, split[k].map((x) => x.residuals));
+    return { ...c, std: c.std.map((v) => v * Math.sqrt(w.cols / Math.max(1, w.cols - 1))) };
+  });
+  const somas = L.map((_, k) => {
+    const own = dies.map((d) => somaVectors(d.models, k, d.path));
+    if (k === L.length - 1) return fitCells(somaParams(softplus), own);
+    const c = fitCells([...somaParams(softplus), ...SYNAPSE_PARAMS.map((p) => `row ${p}`)], own.map((X, d) => X.map((x, i) => [...x, ...split[k][d].means[i]])));
+    const p0 = somaParams(softplus).length, cols = L[k + 1];
+    return { ...c, std: c.std.map((v, j) => (j < p0 ? v : Math.sqrt(Math.max(0, v * v - synapses[k].std[j - p0] ** 2 / cols)))) };
+  });
   return {
     format: POPULATION_FORMAT,
     design_hash: first.design_hash,
     pdk: first.pdk,
     corner: first.corner,
-    layers: [...first.layers],
+    layers: [...L],
     input_scale: first.input_scale,
     soma_model: first.soma_model,
     dies: dies.map((d) => ({ die_seed: d.models.die_seed, models_hash: d.hash })),
-    somas: first.layers.map((_, k) => fitCells(somaParams(softplus), dies.map((d) => somaVectors(d.models, k, d.path)))),
-    synapses: first.synapses.map((_, k) => fitCells(SYNAPSE_PARAMS, dies.map((d) => synapseVectors(d.models, k, d.path)))),
+    somas,
+    synapses,
   };
 }
 
@@ -176,12 +205,12 @@ function drawCells(c: CellStatistics, count: number, st: Stream): number[][] {
 export function sampleDie(pop: PopulationStatistics, seed: number, index: number): DieModels {
   const u = pop.input_scale, fit = { rms: [] as number[], r2: [] as number[] };
   const key = (what: string) => new Stream(`codesign/population/${pop.design_hash}/${seed}/die/${index}/${what}`);
-  const somas = pop.layers.map((n, k) => {
-    const X = drawCells(pop.somas[k], n, key(`soma/${k}`));
-    return { a: X.map((x) => Math.exp(x[0])), t: X.map((x) => x[1] * u), ...(pop.soma_model === 'softplus' ? { s: X.map((x) => Math.exp(x[2]) * u) } : {}), fit };
-  });
+  const p0 = pop.soma_model === 'softplus' ? 3 : 2;
+  const drawn = pop.layers.map((n, k) => drawCells(pop.somas[k], n, key(`soma/${k}`)));
+  const somas = drawn.map((X) => ({ a: X.map((x) => Math.exp(x[0])), t: X.map((x) => x[1] * u), ...(pop.soma_model === 'softplus' ? { s: X.map((x) => Math.exp(x[2]) * u) } : {}), fit }));
   const synapses = pop.layers.slice(0, -1).map((rows, k) => {
-    const cols = pop.layers[k + 1], X = drawCells(pop.synapses[k], rows * cols, key(`synapse/${k}`));
+    const cols = pop.layers[k + 1], R = drawCells(pop.synapses[k], rows * cols, key(`synapse/${k}`));
+    const X = R.map((r, q) => r.map((v, j) => v + drawn[k][Math.floor(q / cols)][p0 + j])); // row effect + residual
     const col = (from: number, exp: boolean) => X.flatMap((x) => [0, 1, 2].map((b) => (exp ? Math.exp(x[from + b]) : x[from + b])));
     return { rows, cols, gain_pos: col(0, true), gain_neg: col(3, true), dlog_pos: col(6, false), dlog_neg: col(9, false), fit };
   });

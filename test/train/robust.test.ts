@@ -37,26 +37,45 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const irisData = withBiasInput(loadIris());
 const irisOpts = { ...defaultTrainOptions('iris'), seed: 1 };
 
-/** Dies with each soma's threshold tied to its gain (t = -2 nA * ln a + noise), as the circuit ties them. */
+/**
+ * Dies with each soma's threshold tied to its gain (t = -2 nA * ln a + noise), and each
+ * hidden soma's outgoing synapses scaled by 1/a (a row effect), as the circuit ties them.
+ */
 function correlatedDie(seed: number): DieModels {
   const m = die([5, 40, 3], seed);
   for (const s of m.somas) s.t = s.a.map((a, i) => -2e-9 * Math.log(a) + 0.05e-9 * Math.sin(7 * i + seed));
+  const w = m.synapses[1];
+  for (const key of ['gain_pos', 'gain_neg'] as const) w[key] = w[key].map((g, q) => g / m.somas[1].a[Math.floor(q / 3 / w.cols)]);
   return m;
 }
 
+/** Correlation of two equally long lists. */
+function corr(x: number[], y: number[]): number {
+  const mx = mean(x), my = mean(y);
+  return mean(x.map((v, i) => (v - mx) * (y[i] - my))) / Math.sqrt(mean(x.map((v) => (v - mx) ** 2)) * mean(y.map((v) => (v - my) ** 2)));
+}
+
+/** ln of each row's mean bit-4 gain at the positive sign. */
+const rowGain = (m: DieModels, k: number) => {
+  const w = m.synapses[k];
+  return Array.from({ length: w.rows }, (_, i) => Math.log(mean(Array.from({ length: w.cols }, (_, j) => w.gain_pos[(i * w.cols + j) * 3]))));
+};
+
 describe('population model', () => {
-  it('keeps the correlations of the cells: gain and threshold of a soma, bits of a synapse', () => {
+  it('keeps the correlations of the cells: gain and threshold of a soma, a soma and its row of synapses', () => {
     const dies = [1, 2, 3, 4].map(correlatedDie);
     const pop = fitPopulation(dies.map((models, k) => ({ models, hash: `h${k}`, path: `die${k}` })));
     expect(pop.dies.map((d) => d.die_seed)).toEqual([1, 2, 3, 4]);
-    expect(pop.somas[1].params).toEqual(['ln a', 't/input_scale']);
+    expect(pop.somas[1].params.slice(0, 3)).toEqual(['ln a', 't/input_scale', 'row ln g+4']); // a hidden soma with its row's synapses
+    expect(pop.somas[2].params).toEqual(['ln a', 't/input_scale']); // an output soma: no row
     expect(pop.somas[1].correlation[0][1]).toBeLessThan(-0.95);
     expect(pop.synapses[0].std[0]).toBeCloseTo(0.17, 1); // the dies' lognormal sigma of bit 4
     const v = sampleDie(pop, 1, 0);
-    const a = v.somas[1].a.map(Math.log), t = v.somas[1].t;
-    const ma = mean(a), mt = mean(t);
-    const corr = mean(a.map((x, i) => (x - ma) * (t[i] - mt))) / Math.sqrt(mean(a.map((x) => (x - ma) ** 2)) * mean(t.map((x) => (x - mt) ** 2)));
-    expect(corr).toBeLessThan(-0.9);
+    expect(corr(v.somas[1].a.map(Math.log), v.somas[1].t)).toBeLessThan(-0.9);
+    // The row effect: a hidden soma's outgoing synapses follow 1/a on the dies and on the virtual die.
+    expect(corr(dies[0].somas[1].a.map(Math.log), rowGain(dies[0], 1))).toBeLessThan(-0.7);
+    expect(corr(v.somas[1].a.map(Math.log), rowGain(v, 1))).toBeLessThan(-0.7);
+    expect(Math.abs(corr(v.somas[0].a.map(Math.log), rowGain(v, 0)))).toBeLessThan(0.6); // the input somas' rows: no such tie
     // Control: the synthetic dies' synapse bits are independent, and so are the virtual die's.
     const refit = fitPopulation([{ models: v, hash: 'v', path: 'virtual' }]);
     expect(Math.abs(refit.synapses[0].correlation[0][1])).toBeLessThan(0.15);
