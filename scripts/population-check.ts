@@ -1,5 +1,5 @@
 /**
- * How close virtual dies come to a characterized die: for the first weight layer, the variance
+ * How close virtual dies come to a characterized die: for each weight layer, the variance
  * of ln g (bit 4, positive sign) over all synapses and over row means, and the correlation of a
  * row's mean with its presynaptic soma's ln a; the hidden somas' ln a spread. The characterized
  * die first, then `--virtual N` dies sampled from the population fitted to the run folders.
@@ -17,17 +17,19 @@ const variance = (x: number[]) => {
   return x.reduce((a, b) => a + (b - mu) ** 2, 0) / x.length;
 };
 function stats(m: DieModels, label: string): void {
-  const w = m.synapses[0], R = w.rows, C = w.cols;
-  const g = (i: number, j: number) => Math.log(w.gain_pos[(i * C + j) * 3]);
-  const all: number[] = [], rows: number[] = [];
-  for (let i = 0; i < R; i++) {
-    let s = 0;
-    for (let j = 0; j < C; j++) all.push(g(i, j)), (s += g(i, j));
-    rows.push(s / C);
-  }
-  const a = m.somas[0].a.map(Math.log), ma = a.reduce((p, q) => p + q, 0) / R, mr = rows.reduce((p, q) => p + q, 0) / R;
-  const corr = a.reduce((s, x, i) => s + (x - ma) * (rows[i] - mr), 0) / R / Math.sqrt(variance(a) * variance(rows));
-  console.log(`${label}: var ln g+4 ${variance(all).toFixed(4)}, row means ${variance(rows).toFixed(4)} (independent synapses: ${(variance(all) / C).toFixed(4)}), corr(ln a, row) ${corr.toFixed(2)}, hidden somas' ln a std ${Math.sqrt(variance(m.somas[1].a.map(Math.log))).toFixed(3)}`);
+  const layers = m.synapses.map((w, k) => {
+    const R = w.rows, C = w.cols, g = (i: number, j: number) => Math.log(w.gain_pos[(i * C + j) * 3]);
+    const all: number[] = [], rows: number[] = [];
+    for (let i = 0; i < R; i++) {
+      let s = 0;
+      for (let j = 0; j < C; j++) all.push(g(i, j)), (s += g(i, j));
+      rows.push(s / C);
+    }
+    const a = m.somas[k].a.map(Math.log), ma = a.reduce((p, q) => p + q, 0) / R, mr = rows.reduce((p, q) => p + q, 0) / R;
+    const corr = a.reduce((s, x, i) => s + (x - ma) * (rows[i] - mr), 0) / R / Math.sqrt(variance(a) * variance(rows));
+    return `layer ${k}: var ln g+4 ${variance(all).toFixed(4)}, row means ${variance(rows).toFixed(4)} (independent synapses: ${(variance(all) / C).toFixed(4)}), corr(ln a, row) ${corr.toFixed(2)}`;
+  });
+  console.log(`${label}: ${layers.join('; ')}; hidden somas' ln a std ${Math.sqrt(variance(m.somas[1].a.map(Math.log))).toFixed(3)}`);
 }
 for (const d of dies) stats(d.models, `die ${d.models.die_seed}`);
 for (let i = 0; i < Number(v.virtual); i++) stats(sampleDie(pop, Number(v.seed), i), `virtual ${i}`);
