@@ -33,3 +33,7 @@ function stats(m: DieModels, label: string): void {
 }
 for (const d of dies) stats(d.models, `die ${d.models.die_seed}`);
 for (let i = 0; i < Number(v.virtual); i++) stats(sampleDie(pop, Number(v.seed), i), `virtual ${i}`);
+const r2 = (x: number) => x.toFixed(2);
+console.log(`fitted: corr(ln a, t) per soma layer ${pop.somas.map((c) => r2(c.correlation[0][1])).join(', ')}`);
+pop.synapses.forEach((c, k) => console.log(`fitted: weight layer ${k} residuals, corr(bits 4-2, 4-1, 2-1) positive ${[[0, 1], [0, 2], [1, 2]].map(([a, b]) => r2(c.correlation[a][b])).join(', ')}, negative ${[[3, 4], [3, 5], [4, 5]].map(([a, b]) => r2(c.correlation[a][b])).join(', ')}, across signs (4+, 4-) ${r2(c.correlation[0][3])}`));
+pop.somas.slice(0, -1).forEach((c, k) => console.log(`fitted: soma layer ${k} row effects, corr(bits 4-2, 4-1) positive ${r2(c.correlation[2][3])}, ${r2(c.correlation[2][4])}; corr(row g+4, row g-4) ${r2(c.correlation[2][5])}`));

@@ -6,8 +6,8 @@
  * vector: a soma (ln a, t / input_scale [, ln s]), a synapse the 12 numbers of its bits and
  * signs (ln g+4, ln g+2, ln g+1, ln g-4, ln g-2, ln g-1, d+4, ..., d-1). The circuit makes
  * these correlated: a soma's gain and threshold come from the same mirror (correlation about
- * -0.99 on SPICE dies), the bits of one sign share the synapse's source transistor (0.3-0.5),
- * and the synapses of one row share their presynaptic soma (fitPopulation: row effects).
+ * -0.99 on SPICE dies), and the synapses of one row share their presynaptic soma, which ties
+ * the bits of one sign together (0.3-0.5 over single synapses; fitPopulation: row effects).
  * So each population is a multivariate normal over the vector: the pooled mean, the pooled
  * within-die covariance (kept as std and correlation), and a between-die std per parameter
  * (what the spread of the K dies' means has beyond the within-die spread: a process-wide
