@@ -1,11 +1,12 @@
 /**
- * Benchmarks: `tsx scripts/bench.ts <name>... [--json]`. Each benchmark is a module under
- * scripts/bench/, loaded only when asked for so one benchmark's imports cost the others nothing.
+ * Benchmarks: `tsx scripts/bench.ts <name>... [--json] [--OPTION VALUE]...`. Each benchmark is a
+ * module under scripts/bench/, loaded only when asked for so one benchmark's imports cost the
+ * others nothing; the options a benchmark takes (OPTIONS) reach it in `argv`.
  */
 import type { BenchResult } from './bench/types.js';
 
 /** A benchmark returns its report for this script to print. */
-type BenchModule = { run(opts: { json: boolean }): Promise<BenchResult> };
+type BenchModule = { run(opts: { json: boolean; argv?: string[] }): Promise<BenchResult> };
 
 const BENCHMARKS: Record<string, { description: string; load: () => Promise<BenchModule> }> = {
   spice: { description: 'simulator start-up and throughput: wasm vs native ngspice, 1 worker vs all cores', load: () => import('./bench/spice.js') },
@@ -13,12 +14,16 @@ const BENCHMARKS: Record<string, { description: string; load: () => Promise<Benc
   distributed: { description: 'study throughput (dies/s) of a small Iris yield: local worker-thread pool vs 1 and 2 codesign worker processes through Redis', load: () => import('./bench/distributed.js') },
   transient: { description: 'full-mode transient: largest time step and tolerances vs settling, energy and window-end accuracy, against a 10x finer reference', load: () => import('./bench/transient.js') },
   review: { description: 'tapeout review: review folder and netgen LVS time on Iris and MNIST; the review netlist at nominal against the simulation netlist with mismatch off', load: () => import('./bench/review.js') },
+  energy: { description: 'MNIST die 1, first 20 test digits (--samples N, --run DIR): median energy per inference and settling from the reduced-network estimate vs the whole-network transient, and their CPU cost', load: () => import('./bench/energy.js') },
   train: { description: 'trainer samples/s (forward, backward, update) on 196-50-10 and 196-100-10 against a numpy reference of the same step; three trainings on 1 vs all threads', load: () => import('./bench/train.js') },
 };
 
+/** Options that take a value (energy: --samples N, --run DIR). */
+const OPTIONS = ['--samples', '--run'];
+
 function usage(): string {
   const names = Object.entries(BENCHMARKS).map(([n, b]) => `  ${n.padEnd(14)}${b.description}`);
-  return ['usage: npm run bench -- <name>... [--json]', 'benchmarks:', ...names].join('\n');
+  return ['usage: npm run bench -- <name>... [--json] [--samples N] [--run DIR]', 'benchmarks:', ...names].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -27,14 +32,20 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return 0;
   }
-  const names = argv.filter((a) => !a.startsWith('-'));
-  const unknown = [...names.filter((n) => !(n in BENCHMARKS)), ...argv.filter((a) => a.startsWith('-') && a !== '--json')];
+  // Options with a value, passed on to the benchmarks.
+  const options: string[] = [];
+  const rest = argv.filter((a, i) => {
+    if (OPTIONS.includes(a)) return (options.push(a, argv[i + 1] ?? ''), false);
+    return !(i > 0 && OPTIONS.includes(argv[i - 1]));
+  });
+  const names = rest.filter((a) => !a.startsWith('-'));
+  const unknown = [...names.filter((n) => !(n in BENCHMARKS)), ...rest.filter((a) => a.startsWith('-') && a !== '--json')];
   if (names.length === 0 || unknown.length > 0) {
     console.error(`${unknown.length ? `unknown: ${unknown.join(', ')}\n` : ''}${usage()}`);
     return 2;
   }
   const results: Record<string, BenchResult> = {};
-  for (const name of names) results[name] = await (await BENCHMARKS[name].load()).run({ json });
+  for (const name of names) results[name] = await (await BENCHMARKS[name].load()).run({ json, argv: options });
   const reports = Object.entries(results);
   if (json) console.log(JSON.stringify(Object.fromEntries(reports.map(([n, r]) => [n, r.json])), null, 2));
   else console.log(reports.map(([, r]) => r.text).join('\n\n'));

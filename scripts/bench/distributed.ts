@@ -32,7 +32,7 @@ async function study(makeExecutor: (out: string) => Executor, engine: 'ngspice' 
   try {
     const y = await runYield({
       design: resolveDesign({}).config, seeds: Array.from({ length: DIES }, (_, i) => i + 1), spec: 0.9, accuracy: 'model', dataset: 'iris', engine,
-      verify: 'none', fullSamples: 0, trainSeed: 1, epochs: 10, out, executor,
+      verify: 'none', energy: 'none', trainSeed: 1, epochs: 10, out, executor,
     });
     return { y, seconds: (performance.now() - t0) / 1000 };
   } finally {

@@ -7,6 +7,7 @@ import {
   characterizeAndFit,
   checkCodes,
   checkModelsForDesign,
+  estimateRun,
   ConfigError,
   countTransistors,
   createEngine,
@@ -33,6 +34,7 @@ import {
   writeReport,
   writeResultsCsv,
   type CellName,
+  type EnergyMode,
   type Engine,
   type FitRunResult,
   type Provenance,
@@ -296,7 +298,7 @@ export interface VerifyArgs {
   /** A weights file to deploy on the run's die instead of its weights.json (cross-die, on purpose). */
   weights?: string;
   engine: string;
-  mode: VerifyMode;
+  mode: VerifyMode | 'estimate';
   samples?: number;
   period?: number;
   maxStep?: number;
@@ -317,33 +319,44 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   const design = JSON.parse(await readFile(join(resolve(a.run), 'design.json'), 'utf8').catch(() => '{}'));
   if (a.mode === 'full' && a.engine === 'ngspice' && !(await ngspiceHasKlu()))
     process.stderr.write('verify: warning: this native ngspice has no KLU solver, so full mode orders the matrix with Sparse 1.3, which takes hours for MNIST-size networks; --engine wasm has KLU\n');
-  const r = await withEngine(a.engine, design.pdk, { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined }, (e) =>
-    verifyRun(e, a.run, { mode: a.mode, weights: a.weights, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], dcReference: a['dc-reference'], onProgress: progressBar('verify') }),
+  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
+  const engineOpts = { cache: a.cache, failDir: join(resolve(a.run), 'failed'), timeoutMs: a.timeout ? a.timeout * 1000 : undefined };
+  if (a.mode === 'estimate') {
+    const r = await withEngine(a.engine, design.pdk, engineOpts, (e) =>
+      estimateRun(e, a.run, { weights: a.weights, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, onProgress: progressBar('estimate') }),
+    );
+    if (a.json) return json(r);
+    const ref = r.layered_reference as { samples: number; class_agreement: number; dc_deviation: { median: number; max: number }; dc_power_ratio?: { median: number } } | undefined;
+    const rows: (string | number)[][] = [
+      ['samples', String(r.samples)],
+      ['reduced network', `${r.reduced_devices} devices for ${r.transistors} transistors`],
+      ...timingRows(r.timing as Record<string, any> | undefined),
+      ['DC power (median)', si((r.dc_power_w as { median: number } | undefined)?.median ?? null, 'W')],
+      ...(ref ? [['reduced DC vs layered SPICE: class agreement | deviation (median, max)' + (ref.dc_power_ratio ? ' | power ratio' : ''), `${pct(ref.class_agreement)} | ${pct(ref.dc_deviation.median)}, ${pct(ref.dc_deviation.max)}${ref.dc_power_ratio ? ` | ${ref.dc_power_ratio.median.toFixed(4)}` : ''}`]] : []),
+    ];
+    out(`energy estimate of ${resolve(a.run)}: ${(r.network as number[]).join('-')} network, engine ${r.engine}`);
+    out(table(['', 'value'], rows));
+    out(`${r.spice_runs} simulator run(s), ${(r.elapsed_s as number).toFixed(1)} s; wrote ${join(resolve(a.run), 'verify-estimate.json')}`);
+    return;
+  }
+  const mode = a.mode;
+  const r = await withEngine(a.engine, design.pdk, engineOpts, (e) =>
+    verifyRun(e, a.run, { mode, weights: a.weights, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], dcReference: a['dc-reference'], onProgress: progressBar('verify') }),
   );
   if (a.json) return json(r);
   const weights = (r.provenance as Provenance).weights;
   const acc = r.accuracy as { spice: number; model: number };
   const err = r.output_error as { median_abs: number; p90_abs: number; max_abs: number };
-  const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
   const rows: (string | number)[][] = [
     ['samples', String(r.samples)],
     ['SPICE accuracy', pct(acc.spice)],
     ['model accuracy', pct(acc.model)],
     ['class agreement SPICE vs model', pct(r.agreement as number)],
     ['class current error |model - SPICE| / max (median, p90, max)', `${pct(err.median_abs)}, ${pct(err.p90_abs)}, ${pct(err.max_abs)}`],
+    ...timingRows(r.timing as Record<string, any> | undefined),
   ];
-  const t = r.timing as Record<string, any> | undefined;
-  if (t) {
-    rows.push(
-      ['window per sample | largest time step', `${formatSi(t.period_s, 3)}s | ${formatSi(t.max_step_s, 3)}s`],
-      ...(t.settled_within_window ? [['settled to DC within the window', `${t.settled_within_window.count} of ${t.settled_within_window.of}`]] : []),
-      ['settling time to 1 % (median, max)', `${formatSi(t.settling_time_s.median, 3)}s, ${formatSi(t.settling_time_s.max, 3)}s`],
-      ['time to classification (median, max)', `${formatSi(t.decision_time_s.median, 3)}s, ${formatSi(t.decision_time_s.max, 3)}s`],
-      ['supply power (median)', `${formatSi(t.power_w.median, 3)}W`],
-      ['energy per inference (to settling)', `${formatSi(t.energy_per_inference_j, 3)}J`],
-      ['MACs/J | ops/J (1 MAC = 2 ops)', `${(t.macs_per_joule / 1e12).toFixed(2)} TMAC/J | ${(t.ops_per_joule / 1e12).toFixed(2)} TOp/J (seed: ~7 TOp/J)`],
-    );
-  }
+  const dcPower = r.dc_power_w as { median: number } | undefined;
+  if (dcPower) rows.push(['DC power, whole network (median)', si(dcPower.median, 'W')]);
   const dc = r.dc_reference as { class_agreement_transient_vs_dc: number; window_end_deviation: { median: number; max: number }; source: string | { file: string; engine: string } } | undefined;
   if (dc) rows.push(['DC reference', typeof dc.source === 'string' ? dc.source : `from ${dc.source.file} (${dc.source.engine})`]);
   if (dc) rows.push(['window end vs DC: class agreement | deviation (median, max)', `${pct(dc.class_agreement_transient_vs_dc)} | ${pct(dc.window_end_deviation.median)}, ${pct(dc.window_end_deviation.max)}`]);
@@ -355,12 +368,29 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   out(`${r.spice_runs} simulator run(s), ${(r.elapsed_s as number).toFixed(1)} s; wrote ${join(resolve(a.run), a.mode === 'full' ? 'verify-full.json' : 'verify.json')}`);
 }
 
+const si = (x: number | null, unit: string) => (x === null ? '-' : `${formatSi(x, 3)}${unit}`);
+
+/** The rows of a timing block (verify-full.json, verify-estimate.json). */
+function timingRows(t: Record<string, any> | undefined): (string | number)[][] {
+  if (!t) return [];
+  return [
+    ['window per sample | largest time step', `${formatSi(t.period_s, 3)}s | ${formatSi(t.max_step_s, 3)}s`],
+    ...(t.settled_within_window ? [['settled to DC within the window', `${t.settled_within_window.count} of ${t.settled_within_window.of}`]] : []),
+    ['settling time to 1 % (median, max)', `${formatSi(t.settling_time_s.median, 3)}s, ${formatSi(t.settling_time_s.max, 3)}s`],
+    ['time to classification (median, max)', `${formatSi(t.decision_time_s.median, 3)}s, ${formatSi(t.decision_time_s.max, 3)}s`],
+    ['supply power (median)', `${formatSi(t.power_w.median, 3)}W`],
+    ['energy per inference (to settling)', `${formatSi(t.energy_per_inference_j, 3)}J`],
+    ['MACs/J | ops/J (1 MAC = 2 ops)', `${(t.macs_per_joule / 1e12).toFixed(2)} TMAC/J | ${(t.ops_per_joule / 1e12).toFixed(2)} TOp/J (seed: ~7 TOp/J)`],
+  ];
+}
+
 export interface RunArgs extends DesignArgs {
   dataset?: 'iris' | 'mnist';
   out?: string;
   engine: string;
   samples?: number;
-  'full-samples'?: number;
+  energy?: EnergyMode;
+  'energy-samples'?: number;
   'train-seed'?: number;
   epochs?: number;
   json?: boolean;
@@ -380,7 +410,8 @@ export async function runCommand(a: RunArgs): Promise<void> {
     return runFlow(e, design, outDir, {
       dataset,
       samples: a.samples,
-      fullSamples: a['full-samples'],
+      energy: a.energy,
+      energySamples: a['energy-samples'],
       trainSeed: a['train-seed'],
       epochs: a.epochs,
       onStage: (st) => log(`[${st}]`),
@@ -399,6 +430,7 @@ export async function runCommand(a: RunArgs): Promise<void> {
     ['aware: codes trained on this die (model)', pct(summary.accuracy.aware)],
     [`aware in SPICE (${summary.spice_samples} test samples)`, pct(summary.accuracy.spice)],
     ['class agreement SPICE vs model', pct(summary.agreement)],
+    [`latency and energy from (${summary.energy_samples} test samples)`, summary.energy_source === 'estimate' ? 'the reduced network (estimate)' : summary.energy_source === 'full' ? 'the whole-network transient' : 'not measured'],
     ['settling time to 1 % (median)', si(summary.settling_time_s, 's')],
     ['supply power (median)', si(summary.power_w, 'W')],
     ['energy per inference', si(summary.energy_per_inference_j, 'J')],

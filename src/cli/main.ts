@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CodesignError, ExitCode, GENERATOR_VERSION } from '../index.js';
+import { CodesignError, ESTIMATE_ABOVE_TRANSISTORS, ExitCode, GENERATOR_VERSION } from '../index.js';
 import { characterizeCommand, demoCommand, fitCommand, netlistCommand, runCommand, verifyCommand, pdkExportCommand, pdkListCommand, pdkSizesCommand, simulateCommand } from './commands.js';
 import { designOptions } from './design-args.js';
 import { reportCommand, reportOptions } from './report-command.js';
@@ -112,13 +112,13 @@ export async function main(argv: string[]): Promise<number> {
         y
           .option('run', { type: 'string', demandOption: true, describe: 'run folder (design.json, models.json, weights.json)' })
           .option('weights', { type: 'string', describe: 'deploy this weights file on the run\'s die instead of its weights.json, whatever die or models it was trained for (cross-die; recorded in verify.json)' })
-          .option('mode', { choices: ['layered', 'full'] as const, default: 'layered' as const, describe: 'layered: each layer in DC, all test samples; full: the whole network in one transient' })
-          .option('samples', { type: 'number', describe: 'test samples (default: all in layered mode, 20 in full mode)' })
-          .option('period', { type: 'number', describe: 'full mode: time each sample is presented, s (default 20e-6)' })
-          .option('max-step', { type: 'number', describe: 'full mode: largest transient time step, s (default period/200; MNIST settles in ~16 us, so 1e-6 reads it about as finely)' })
+          .option('mode', { choices: ['layered', 'full', 'estimate'] as const, default: 'layered' as const, describe: 'layered: each layer in DC, all test samples; full: the whole network in one transient; estimate: settling, power and energy from the reduced network (verify-estimate.json)' })
+          .option('samples', { type: 'number', describe: 'test samples (default: all in layered mode, 20 in full and estimate modes)' })
+          .option('period', { type: 'number', describe: 'full / estimate: time each sample is presented, s (default 20e-6 full, 100e-6 estimate)' })
+          .option('max-step', { type: 'number', describe: 'full / estimate: largest transient time step, s (default period/200 full, 1e-6 estimate; MNIST settles in ~30 us, so 1e-6 reads it about as finely)' })
           .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
           .option('timeout', { type: 'number', describe: 'seconds before a simulator run is stopped' })
-          .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10); a failed run costs only its samples' })
+          .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10; estimate: per transient, default split over the engine workers, at most 5); a failed run costs only its samples' })
           .option('dc-reference', { type: 'boolean', default: true, describe: 'full mode: also solve each sample in DC (layered) and measure settling to it; a window too short for the network shows as unsettled' })
           .option('warm-start', { type: 'boolean', default: true, describe: 'start from the operating point the fitted models predict (layered: every DC point, full: each transient; --no-warm-start: plain DC sweep / supply ramp)' })
           .option('cache', { type: 'boolean', default: true }),
@@ -134,7 +134,8 @@ export async function main(argv: string[]): Promise<number> {
           .option('out', { type: 'string', describe: 'run folder (default runs/<dataset>-<seed>)' })
           .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
           .option('samples', { type: 'number', describe: 'test samples verified in layered SPICE (default: the whole test split)' })
-          .option('full-samples', { type: 'number', default: 10, describe: 'samples of the full-network transient (latency, energy); 0 skips it' })
+          .option('energy', { choices: ['estimate', 'full', 'none'] as const, describe: `latency, power and energy: estimate (reduced network), full (whole-network transient) or none (default: estimate above ${ESTIMATE_ABOVE_TRANSISTORS} transistors, else full)` })
+          .option('energy-samples', { type: 'number', alias: 'full-samples', describe: 'test samples of the energy measurement (default 20 estimate, 10 full); 0 skips it' })
           .option('train-seed', { type: 'number', describe: 'training seed (default 1)' })
           .option('epochs', { type: 'number', describe: 'most training epochs' })
           .option('cache', { type: 'boolean', default: true }),

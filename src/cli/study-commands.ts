@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   ConfigError,
+  ESTIMATE_ABOVE_TRANSISTORS,
   formatSi,
   GENERATOR_VERSION,
   LocalExecutor,
@@ -13,6 +14,7 @@ import {
   writeReport,
   type AccuracySource,
   type DatasetName,
+  type EnergyMode,
   type EngineName,
   type Executor,
   type ExecutorProgress,
@@ -37,6 +39,8 @@ export const studyOptions = {
   concurrency: { type: 'number', describe: 'dies simulated at once, one worker thread each (default: all cores; local executor)' },
   executor: { type: 'string', describe: 'where the dies run: local (default: worker threads here) or redis://host[:port][/db] (a BullMQ queue served by codesign worker processes)' },
   verify: { choices: ['layered', 'none'] as const, describe: 'SPICE verification of each trained die (default: layered for iris, none for mnist)' },
+  energy: { choices: ['estimate', 'full', 'none'] as const, describe: `latency, power and energy of every die: estimate (reduced network), full (whole-network transient) or none (sweep default: estimate above ${ESTIMATE_ABOVE_TRANSISTORS} transistors, else full; yield default: none)` },
+  'energy-samples': { type: 'number', alias: 'full-samples', describe: 'test samples of the energy measurement (default 20 estimate, 10 full)' },
   samples: { type: 'number', describe: 'test samples verified in layered SPICE (default: the whole test split)' },
   'train-seed': { type: 'number', default: 1, describe: 'training seed (initial weights, sample order), the same for every die' },
   epochs: { type: 'number', describe: 'most training epochs (default: the dataset default)' },
@@ -45,9 +49,9 @@ export const studyOptions = {
 export const sweepOptions = {
   ...studyOptions,
   set: { type: 'string', array: true, demandOption: true, describe: 'KEY=V1,V2,...: a swept design field (soma.l, synapse.src.w, vdd, mismatch.avt_mv_um, pdk, corner, layers, ...); repeat for a grid' },
-  dies: { type: 'number', default: 3, describe: 'dies per point: seeds 1..K' },
+  dies: { type: 'number', describe: 'dies per point: seeds 1..K (default 2 for mnist, 3 for iris)' },
   seeds: { type: 'number', array: true, describe: 'die seeds (instead of --dies)' },
-  'full-samples': { type: 'number', default: 5, describe: 'full-network transient samples on the first die of each point (power, energy, settling); 0 skips' },
+  'verify-dies': { type: 'number', describe: 'with --verify layered: dies of each point verified in SPICE, the first ones (default: 1 for mnist, a spot check; all for iris)' },
 } as const;
 
 export const yieldOptions = {
@@ -56,7 +60,6 @@ export const yieldOptions = {
   'first-seed': { type: 'number', default: 1, describe: 'seed of the first die; dies are first..first+N-1' },
   spec: { type: 'number', demandOption: true, describe: 'accuracy a die must reach, e.g. 0.90' },
   accuracy: { choices: ['model', 'spice'] as const, default: 'model' as const, describe: 'model: fitted-model test accuracy; spice: layered SPICE accuracy (naive codes verified too)' },
-  'full-samples': { type: 'number', default: 0, describe: 'full-network transient samples per die; 0 skips' },
   strategies: { type: 'string', default: 'naive,robust,aware', describe: 'networks judged, comma-separated: naive (ideal codes), robust (one code set trained over --population-dies training dies, judged only on the held-out dies), aware (codes per die)' },
   'population-dies': { type: 'number', default: 8, describe: 'robust: training dies K, seeds after the held-out dies (first+N .. first+N+K-1)' },
   'population-seeds': { type: 'number', array: true, describe: 'robust: training die seeds (instead of --population-dies); must not be held-out dies' },
@@ -73,14 +76,16 @@ interface StudyArgs extends Omit<DesignArgs, 'seed'> {
   samples?: number;
   'train-seed': number;
   epochs?: number;
-  'full-samples': number;
+  energy?: EnergyMode;
+  'energy-samples'?: number;
   json?: boolean;
 }
 
 export interface SweepArgs extends StudyArgs {
   set: string[];
-  dies: number;
+  dies?: number;
   seeds?: number[];
+  'verify-dies'?: number;
 }
 
 export interface YieldArgs extends StudyArgs {
@@ -108,7 +113,7 @@ function studySetup(a: StudyArgs, study: string) {
   const dir = resolve(a.out ?? join('runs', `${study}-${dataset}`));
   wholeNumber(a.samples, '--samples', 1);
   wholeNumber(a.epochs, '--epochs', 1);
-  wholeNumber(a['full-samples'], '--full-samples', 0);
+  wholeNumber(a['energy-samples'], '--energy-samples', 0);
   const { executor, where, connect } = makeExecutor(a, dir);
   let bar: Progress | undefined;
   const onProgress = (p: ExecutorProgress) => {
@@ -119,6 +124,8 @@ function studySetup(a: StudyArgs, study: string) {
     dataset,
     engine: a.engine,
     verify: a.verify ?? (dataset === 'iris' ? 'layered' : 'none'),
+    energy: a['energy-samples'] === 0 ? 'none' : (a.energy ?? (study === 'yield' ? 'none' : undefined)),
+    energySamples: a['energy-samples'] || undefined,
     samples: a.samples,
     trainSeed: a['train-seed'],
     epochs: a.epochs,
@@ -159,20 +166,32 @@ function makeExecutor(a: StudyArgs, dir: string): { executor: Executor; where: s
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `${(100 * x).toFixed(1)}`);
 const si = (x: unknown, unit: string) => (typeof x === 'number' ? `${formatSi(x, 3)}${unit}` : '-');
 
+const pm = (r: Record<string, unknown>, key: string, f: (x: number | null) => string, mean = `${key}_mean`) => {
+  const sd = r[`${key}_std`] as number | null;
+  return `${f(r[mean] as number | null)}${sd === null || sd === undefined ? '' : ` ± ${f(sd)}`}`;
+};
+
 function printSweep(s: SweepFile, dir: string): void {
+  const num = (unit: string) => (x: number | null) => (x === null ? '-' : `${formatSi(x, 3)}${unit}`);
+  const dpct = (x: number | null) => (x === null ? '-' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`);
   const rows = s.rows.map((r) => [
     ...s.keys.map((k) => (typeof r[k] === 'number' ? formatSi(r[k] as number, 4) : String(r[k]))),
     `${r.dies}/${(r.dies as number) + (r.failed as number)}`,
-    `${pct(r.naive_mean as number | null)} ± ${pct(r.naive_std as number | null)}`,
-    `${pct(r.aware_mean as number | null)} ± ${pct(r.aware_std as number | null)}`,
-    pct(r.spice_mean as number | null),
+    pm(r, 'ideal_quantized', pct),
+    pm(r, 'naive', pct),
+    pm(r, 'aware', pct),
+    pm(r, 'aware_minus_naive', dpct),
+    pm(r, 'aware_minus_ideal_quantized', dpct),
+    r.spice_dies ? `${pm(r, 'spice', pct)} (${r.spice_dies})` : '-',
     typeof r.area_m2 === 'number' ? (r.area_m2 * 1e12).toFixed(0) : '-',
-    si(r.power_w, 'W'),
-    si(r.energy_per_inference_j, 'J'),
-    si(r.settling_time_s, 's'),
+    pm(r, 'power_w', num('W'), 'power_w'),
+    pm(r, 'energy_per_inference_j', num('J'), 'energy_per_inference_j'),
+    pm(r, 'settling_time_s', num('s'), 'settling_time_s'),
     `${r.pareto_area ? 'A' : ''}${r.pareto_energy ? 'E' : ''}`,
   ]);
-  out(table([...s.keys, 'dies ok', 'naive %', 'aware %', 'spice %', 'area um2', 'power', 'energy/inf', 'settling', 'pareto'], rows));
+  out(table([...s.keys, 'dies ok', 'ideal q. %', 'naive %', 'aware %', 'aware-naive', 'aware-ideal q.', 'spice % (dies)', 'area um2', 'power', 'energy/inf', 'settling', 'pareto'], rows));
+  const sources = [...new Set(s.rows.map((r) => r.energy_source).filter(Boolean))];
+  out(`mean ± std over the dies of each point; power, energy and settling per die are medians over its test samples${sources.length ? `, from the ${sources.map((x) => (x === 'estimate' ? 'reduced-network estimate' : x === 'full' ? 'whole-network transient' : x)).join(' and ')}` : ''}`);
   out(`pareto: A = area vs aware accuracy, E = energy vs aware accuracy; ${s.jobs.executed} dies simulated, ${s.jobs.reused} reused, ${s.jobs.failed} failed, ${s.elapsed_s.toFixed(1)} s`);
   for (const d of s.per_die.filter((x) => !x.ok)) out(`failed: ${d.point} die ${d.seed}: ${d.error}`);
   out(`wrote ${join(dir, 'sweep.csv')}, ${join(dir, 'sweep.json')}`);
@@ -182,14 +201,16 @@ function printSweep(s: SweepFile, dir: string): void {
 export async function sweepCommand(a: SweepArgs): Promise<SweepFile> {
   const axes = parseSets(a.set ?? []);
   wholeNumber(a.dies, '--dies', 1);
-  const seeds = a.seeds ?? Array.from({ length: a.dies }, (_, i) => i + 1);
+  wholeNumber(a['verify-dies'], '--verify-dies', 1);
+  const dies = a.dies ?? ((a.dataset ?? (a.preset === 'mnist' ? 'mnist' : 'iris')) === 'mnist' ? 2 : 3);
+  const seeds = a.seeds ?? Array.from({ length: dies }, (_, i) => i + 1);
   seeds.forEach((s) => wholeNumber(s, '--seeds', 0));
   if (seeds.length === 0 || new Set(seeds).size !== seeds.length) throw new ConfigError(`--seeds: expected distinct die seeds, got ${seeds.join(' ')}`);
   const { dir, design, opts, executor, connect } = studySetup(a, 'sweep');
   // Swept PDKs each take their own reference cells, so the base then holds only the sizes the
   // user set (otherwise the resolved config, whose job ids earlier sweeps used).
   const base = axes.some((x) => x.key === 'pdk') ? design.input : design.config;
-  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base, axes, seeds, fullSamples: a['full-samples'], out: dir })), printSweep);
+  return finishStudy(a, dir, executor, async () => (await connect(), runSweep({ ...opts, base, axes, seeds, verifyDies: a['verify-dies'] ?? (opts.dataset === 'mnist' ? 1 : undefined), out: dir })), printSweep);
 }
 
 /** Runs a study, writes its report, prints its table (or JSON) and closes the executor. */
@@ -238,7 +259,7 @@ export async function yieldCommand(a: YieldArgs): Promise<YieldFile> {
     a,
     dir,
     executor,
-    async () => (await connect(), runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, fullSamples: a['full-samples'], out: dir, strategies: strategies as Strategy[], robust })),
+    async () => (await connect(), runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, out: dir, strategies: strategies as Strategy[], robust })),
     printYield,
   );
 }

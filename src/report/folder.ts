@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import { ConfigError } from '../util/errors.js';
 
 /** Files of a run folder (`codesign run`, `characterize`, `train`, `verify`) the report reads. */
-export const RUN_FILES = ['design.json', 'characterization.csv', 'characterization.json', 'models.json', 'training.json', 'weights.json', 'verify.json', 'verify-full.json', 'summary.json'] as const;
+export const RUN_FILES = ['design.json', 'characterization.csv', 'characterization.json', 'models.json', 'training.json', 'weights.json', 'verify.json', 'verify-full.json', 'verify-estimate.json', 'summary.json'] as const;
 /** Files of a study folder (`codesign sweep`, `codesign yield`). */
 export const STUDY_FILES = ['sweep.json', 'sweep.csv', 'yield.json', 'yield.csv'] as const;
 

@@ -13,7 +13,7 @@ import { esc, htmlFacts, page } from './html.js';
 import { isFigure, type Figure, type Outcome } from './plot.js';
 import { renderSvg } from './render.js';
 import { accuracy, settlingWaveform, somaGain, somaTransfer, spiceVsModel, summaryFacts, synapseGain, weightCodes, type RunData } from './run-plots.js';
-import { pareto, studyFacts, sweepTable, yieldHistogram, type StudyData } from './study-plots.js';
+import { pareto, studyFacts, sweepDeltas, sweepTable, yieldHistogram, type StudyData } from './study-plots.js';
 import { yieldCurve } from './yield-curve.js';
 
 export interface ReportOptions {
@@ -115,6 +115,7 @@ async function runOutcomes(f: Folder, opts: ReportOptions): Promise<{ outcomes: 
     characterization,
     verify: obj(f.json('verify.json')),
     verifyFull: obj(f.json('verify-full.json')),
+    verifyEstimate: obj(f.json('verify-estimate.json')),
     summary: obj(f.json('summary.json')),
     prediction: models ? await prediction(f, characterization, opts) : { missing: f.why('models.json') },
   };
@@ -124,7 +125,7 @@ async function runOutcomes(f: Folder, opts: ReportOptions): Promise<{ outcomes: 
 
 function studyOutcomes(f: Folder): { outcomes: Outcome[]; data: StudyData } {
   const data: StudyData = { f, sweep: studyRows(f, 'sweep.json', 'rows', 'sweep.csv'), sweepFile: obj(f.json('sweep.json')), yieldFile: obj(f.json('yield.json')), dies: studyRows(f, 'yield.json', 'per_die', 'yield.csv') };
-  const outcomes = [pareto(data, 0), pareto(data, 1), yieldHistogram(data), yieldCurve(data)];
+  const outcomes = [pareto(data, 0), pareto(data, 1), sweepDeltas(data), yieldHistogram(data), yieldCurve(data)];
   // Energy is the second cost axis: drawn when the sweep has it, not listed as missing when it has area only.
   if (!isFigure(outcomes[1]) && isFigure(outcomes[0])) outcomes.splice(1, 1);
   return { outcomes, data };

@@ -15,6 +15,8 @@ export interface RunData {
   characterization?: Record<string, unknown>;
   verify?: Record<string, unknown>;
   verifyFull?: Record<string, unknown>;
+  /** The reduced network's estimate (verify-estimate.json): drawn when there is no full transient. */
+  verifyEstimate?: Record<string, unknown>;
   summary?: Record<string, unknown>;
   /** Pelgrom's prediction of the soma gain spread, or why there is none. */
   prediction: GainSpreadPrediction | { missing: string };
@@ -289,15 +291,19 @@ export function spiceVsModel(d: RunData): Outcome {
   };
 }
 
-/** The full-network transient: class currents and supply current over the presented samples. */
+/** The full-network transient (or, without one, the reduced network's): class currents and supply current over the presented samples. */
 export function settlingWaveform(d: RunData): Outcome {
-  const name = 'settling-waveform', title = 'Full-network transient: settling of the class currents';
-  if (!d.verifyFull) return { name, title, reason: d.f.why('verify-full.json') };
-  const w = obj(d.verifyFull.waveform);
+  const name = 'settling-waveform';
+  const estimate = !d.verifyFull && !!d.verifyEstimate;
+  const file = estimate ? 'verify-estimate.json' : 'verify-full.json';
+  const title = estimate ? 'Reduced network (energy estimate): settling of the class currents' : 'Full-network transient: settling of the class currents';
+  const v = d.verifyFull ?? d.verifyEstimate;
+  if (!v) return { name, title, reason: `${d.f.why('verify-full.json')} or verify-estimate.json` };
+  const w = obj(v.waveform);
   const t = Array.isArray(w?.t) && w.t.every((v) => num(v) !== undefined) ? (w.t as number[]) : undefined;
   const outputs = matrix(w?.outputs);
-  if (!t || !outputs) return { name, title, reason: 'verify-full.json has no waveform (waveform.t, waveform.outputs; written by newer versions of codesign verify --mode full)' };
-  if (outputs.some((o) => o.length !== t.length)) return { name, title, reason: `verify-full.json waveform: outputs are not ${t.length} points long like t` };
+  if (!t || !outputs) return { name, title, reason: `${file} has no waveform (waveform.t, waveform.outputs; written by newer versions of codesign verify)` };
+  if (outputs.some((o) => o.length !== t.length)) return { name, title, reason: `${file} waveform: outputs are not ${t.length} points long like t` };
   const supply = Array.isArray(w!.supply_current) && w!.supply_current.length === t.length && w!.supply_current.every((v) => num(v) !== undefined) ? (w!.supply_current as number[]) : undefined;
   const bounds = Array.isArray(w!.sample_boundaries) ? (w!.sample_boundaries.filter((v) => num(v) !== undefined) as number[]) : [];
   const idx = thin(t.length, 1500);
@@ -314,7 +320,7 @@ export function settlingWaveform(d: RunData): Outcome {
       { data: { values }, mark: { type: 'line', strokeWidth: 1.2 }, encoding: { x, y: { field: 'i', type: 'quantitative', title: yTitle }, ...(color ? { color } : {}) } },
     ],
   });
-  const timing = obj(d.verifyFull.timing);
+  const timing = obj(v.timing);
   const facts = [
     num(pick(timing, 'settling_time_s', 'median')) !== undefined ? `settling to 1 % ${eng(num(pick(timing, 'settling_time_s', 'median'))!, 's')} (median)` : '',
     num(pick(timing, 'power_w', 'median')) !== undefined ? `supply power ${eng(num(pick(timing, 'power_w', 'median'))!, 'W')}` : '',
@@ -324,7 +330,7 @@ export function settlingWaveform(d: RunData): Outcome {
     name,
     title,
     caption:
-      `The whole network in one transient (verify-full.json): ${bounds.length ? `${bounds.length} sample switches (dashed), ` : ''}each output neuron's class current` +
+      `${estimate ? 'The reduced network (every soma and readout of the die, synapses aggregated per target soma and sign) in one transient (verify-estimate.json)' : 'The whole network in one transient (verify-full.json)'}: ${bounds.length ? `${bounds.length} sample switches (dashed), ` : ''}each output neuron's class current` +
       `${supply ? ' and the supply current' : ''}${idx.length < t.length ? ` (every ${Math.ceil(t.length / 1500)}th of ${t.length} points)` : ''}.` +
       (facts.length ? ` ${facts.join(', ')}.` : ''),
     spec: {
@@ -348,6 +354,7 @@ export function summaryFacts(s: Record<string, unknown>): [string, string][] {
   add('naive accuracy (models)', pick(s, 'accuracy', 'naive'), pct);
   add('SPICE/model agreement', s.agreement, pct);
   add('SPICE samples', s.spice_samples, String);
+  if (s.energy_source === 'estimate' || s.energy_source === 'full') out.push(['latency and energy from', `${s.energy_source === 'estimate' ? 'the reduced network (estimate)' : 'the whole-network transient'}${num(s.energy_samples) !== undefined ? `, ${s.energy_samples} test samples` : ''}`]);
   add('settling time (median)', s.settling_time_s, (x) => eng(x, 's'));
   add('decision time (median)', s.decision_time_s, (x) => eng(x, 's'));
   add('supply power (median)', s.power_w, (x) => eng(x, 'W'));

@@ -6,7 +6,7 @@ import { characterizeAndFit } from '../fit/index.js';
 import type { Engine } from '../spice/index.js';
 import { trainRunFull, type WeightsFile } from '../train/index.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { verifyRun } from '../verify/index.js';
+import { defaultEnergyMode, estimateRun, verifyRun, type EnergyMode } from '../verify/index.js';
 
 /** What SPICE verifies after training: the layered network over the test split, or nothing. */
 export type FlowVerify = 'layered' | 'none';
@@ -30,6 +30,10 @@ export interface FlowRecord {
   agreement: number | null;
   spice_samples: number;
   verify: FlowVerify;
+  /** How latency, power and energy were measured: estimate (reduced network), full (whole-network transient), or null (not measured). */
+  energy_source: Exclude<EnergyMode, 'none'> | null;
+  /** Test samples behind the energy numbers. */
+  energy_samples: number;
   energy_per_inference_j: number | null;
   ops_per_joule: number | null;
   macs_per_joule: number | null;
@@ -56,8 +60,10 @@ export interface FlowOptions {
   dataset?: 'iris' | 'mnist';
   /** Test samples verified in layered mode (default: the whole test split). */
   samples?: number;
-  /** Samples of the full-network transient (energy, settling); 0 skips it. */
-  fullSamples?: number;
+  /** How latency, power and energy are measured (default: defaultEnergyMode of the network). */
+  energy?: EnergyMode;
+  /** Test samples of that measurement (default 20 for the estimate, 10 for the full transient); 0 skips it. */
+  energySamples?: number;
   trainSeed?: number;
   epochs?: number;
   /** Threads for the three trainings (default: every core for big trainings). */
@@ -74,8 +80,8 @@ export interface FlowOptions {
 /**
  * One die from design to SPICE-verified trained network: characterize and fit every device,
  * train mismatch-aware codes (with the baselines), verify in SPICE (layered over the test
- * split, and a full-network transient for latency and energy). Every stage writes its files
- * into `out`; summary.json last.
+ * split), and measure latency and energy (the reduced network's estimate or the full-network
+ * transient). Every stage writes its files into `out`; summary.json last.
  */
 export async function runFlow(engine: Engine, design: Design, out: string, opts: FlowOptions = {}): Promise<FlowSummary> {
   return (await runFlowRecord(engine, design, out, { ...opts, verify: 'layered', verifyNaive: false })) as FlowSummary;
@@ -114,9 +120,14 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
   const { training, weights, result } = await stage('train', () => trainRunFull(dir, { dataset: opts.dataset, seed: opts.trainSeed, epochs: opts.epochs, threads: opts.trainThreads }));
   const layered = verify === 'layered' ? await stage('verify', () => verifyRun(engine, dir, { mode: 'layered', samples: opts.samples, onProgress: opts.onVerifyProgress })) : undefined;
   const spiceNaive = opts.verifyNaive && verify === 'layered' ? await stage('verify-naive', () => verifyNaive(engine, dir, weights, result.ideal.codes!, opts.samples)) : undefined;
-  const full = (opts.fullSamples ?? 10) > 0 ? await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: opts.fullSamples ?? 10 })) : undefined;
+  const energy = opts.energy ?? defaultEnergyMode(design.config.layers);
+  const energySamples = energy === 'none' ? 0 : (opts.energySamples ?? (energy === 'estimate' ? 20 : 10));
+  const timed =
+    energySamples === 0 ? undefined
+    : energy === 'estimate' ? await stage('energy-estimate', () => estimateRun(engine, dir, { samples: energySamples }))
+    : await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: energySamples }));
   const acc = Object.fromEntries(training.baselines.map((b) => [b.name, b.test_accuracy])) as Record<string, number>;
-  const t = full?.timing as Record<string, any> | undefined;
+  const t = timed?.timing as Record<string, any> | undefined;
   const summary: FlowRecord = {
     dataset: training.dataset,
     network: design.config.layers,
@@ -134,6 +145,8 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
     agreement: layered ? (layered.agreement as number) : null,
     spice_samples: layered ? (layered.samples as number) : 0,
     verify,
+    energy_source: t && energy !== 'none' ? energy : null,
+    energy_samples: t ? (timed!.samples as number) : 0,
     energy_per_inference_j: t?.energy_per_inference_j ?? null,
     ops_per_joule: t?.ops_per_joule ?? null,
     macs_per_joule: t?.macs_per_joule ?? null,

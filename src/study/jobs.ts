@@ -4,6 +4,7 @@ import { resolveDesign, type DesignInput } from '../design/index.js';
 import { loadPdk } from '../pdk/index.js';
 import { CachedEngine, createEngine, type EngineName } from '../spice/index.js';
 import { ConfigError } from '../util/errors.js';
+import type { EnergyMode } from '../verify/index.js';
 import { runFlowRecord, type FlowRecord, type FlowVerify } from './flow.js';
 import { runCharacterizeJob, runDeployJob } from './robust.js';
 
@@ -31,8 +32,10 @@ export interface FlowJobInput {
   verify_naive: boolean;
   /** Layered SPICE samples (default: the whole test split). */
   samples?: number;
-  /** Samples of the full-network transient (power, energy, settling); 0 skips it. */
-  full_samples: number;
+  /** How latency, power and energy are measured (estimate: reduced network; full: whole-network transient). */
+  energy: EnergyMode;
+  /** Test samples of that measurement (default 20 estimate, 10 full); 0 skips it. */
+  energy_samples?: number;
   engine: EngineName;
   /** Run folder, relative to the study folder. */
   out: string;
@@ -58,7 +61,8 @@ export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<
       verify: input.verify,
       verifyNaive: input.verify_naive,
       samples: input.samples,
-      fullSamples: input.full_samples,
+      energy: input.energy,
+      energySamples: input.energy_samples,
       trainThreads: ctx.engineWorkers,
     });
     const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };

@@ -1,9 +1,10 @@
 import type { DatasetName } from '../data/index.js';
-import type { DesignInput } from '../design/index.js';
+import { resolveDesign, type DesignInput } from '../design/index.js';
 import type { EngineName } from '../spice/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { toCsv } from '../util/csv.js';
 import { identify, type Executor, type ExecutorProgress, type IdentifiedJob, type JobError, type JobOutcome } from './executor.js';
+import { defaultEnergyMode, type EnergyMode } from '../verify/index.js';
 import type { FlowVerify } from './flow.js';
 import type { FlowJobInput, FlowJobResult } from './jobs.js';
 
@@ -12,6 +13,10 @@ export interface StudyOptions {
   dataset: DatasetName;
   engine: EngineName;
   verify: FlowVerify;
+  /** How each die's latency, power and energy are measured (default: defaultEnergyMode of its network). */
+  energy?: EnergyMode;
+  /** Test samples of that measurement (default 20 estimate, 10 full). */
+  energySamples?: number;
   /** Layered SPICE samples (default: the whole test split). */
   samples?: number;
   trainSeed: number;
@@ -21,17 +26,18 @@ export interface StudyOptions {
 }
 
 /** The flow job of one die: `config` with its seed set to `seed`, files under `out` (relative to the study folder). */
-export function dieJob(o: StudyOptions, config: DesignInput, seed: number, out: string, extra: { fullSamples: number; verifyNaive?: boolean }): IdentifiedJob<FlowJobInput> {
+export function dieJob(o: StudyOptions, config: DesignInput, seed: number, out: string, extra: { verify?: FlowVerify; verifyNaive?: boolean } = {}): IdentifiedJob<FlowJobInput> {
   const input: FlowJobInput = {
     design: { ...config, seed },
     dataset: o.dataset,
     train_seed: o.trainSeed,
-    verify: o.verify,
+    verify: extra.verify ?? o.verify,
     verify_naive: extra.verifyNaive ?? false,
-    full_samples: extra.fullSamples,
+    energy: o.energy ?? defaultEnergyMode(resolveDesign(config, 'study design').config.layers),
     engine: o.engine,
     out,
   };
+  if (o.energySamples !== undefined) input.energy_samples = o.energySamples;
   if (o.epochs !== undefined) input.epochs = o.epochs;
   if (o.samples !== undefined) input.samples = o.samples;
   return identify({ kind: 'flow', input });

@@ -13,19 +13,46 @@ export interface SweepOptions extends StudyOptions {
   axes: Axis[];
   /** Die seeds, the same for every point. */
   seeds: number[];
-  /** Full-network transient samples (power, energy, settling), run on the first die of each point; 0 skips. */
-  fullSamples: number;
+  /** With verify 'layered': how many dies of each point (the first seeds) are verified in SPICE (default all; a spot check with 1). */
+  verifyDies?: number;
   /** Study folder: points/<point>/die-<seed>/, jobs/, sweep.csv, sweep.json. */
   out: string;
 }
 
-/** The columns after the swept keys, in order (sweep.csv; the report reads these names). */
+/**
+ * The columns after the swept keys, in order (sweep.csv; the report reads these names). Every
+ * number is over the point's dies: `_mean` and `_std` (sample std, null below two dies); power,
+ * energy and settling are the mean of each die's median over its samples, with `_std` beside.
+ * aware_minus_* are per-die differences (same die, same test split), then mean and std.
+ */
 export const SWEEP_COLUMNS = [
-  'point', 'dies', 'failed', 'naive_mean', 'naive_std', 'aware_mean', 'aware_std', 'ideal_quantized_mean', 'spice_mean',
-  'area_m2', 'transistors', 'power_w', 'energy_per_inference_j', 'settling_time_s', 'pareto_area', 'pareto_energy',
+  'point', 'dies', 'failed', 'naive_mean', 'naive_std', 'aware_mean', 'aware_std', 'ideal_quantized_mean', 'ideal_quantized_std', 'ideal_float_mean', 'ideal_float_std',
+  'aware_minus_naive_mean', 'aware_minus_naive_std', 'aware_minus_ideal_quantized_mean', 'aware_minus_ideal_quantized_std',
+  'spice_mean', 'spice_std', 'spice_dies',
+  'area_m2', 'transistors', 'power_w', 'power_w_std', 'energy_per_inference_j', 'energy_per_inference_j_std', 'settling_time_s', 'settling_time_s_std', 'energy_source',
+  'pareto_area', 'pareto_energy',
 ] as const;
 
 export type SweepRow = Record<string, Cell>;
+
+/** One die of a sweep point. */
+export interface SweepDie {
+  point: string;
+  seed: number;
+  dir: string;
+  ok: boolean;
+  ideal_float: number | null;
+  ideal_quantized: number | null;
+  naive: number | null;
+  aware: number | null;
+  /** Layered SPICE accuracy (null: not verified). */
+  spice: number | null;
+  power_w: number | null;
+  energy_per_inference_j: number | null;
+  settling_time_s: number | null;
+  energy_source: string | null;
+  error: string | null;
+}
 
 export interface SweepFile {
   format: 'codesign-sweep/1';
@@ -33,11 +60,11 @@ export interface SweepFile {
   dataset: string;
   keys: string[];
   seeds: number[];
-  options: { engine: string; verify: string; samples: number | null; full_samples: number; train_seed: number; epochs: number | null };
+  options: { engine: string; verify: string; verify_dies: number | null; samples: number | null; energy: string; energy_samples: number | null; train_seed: number; epochs: number | null };
   columns: string[];
   rows: SweepRow[];
-  /** Every die of every point: its accuracies, or its error. */
-  per_die: { point: string; seed: number; dir: string; ok: boolean; naive: number | null; aware: number | null; spice: number | null; error: string | null }[];
+  /** Every die of every point: its accuracies, latency and energy, or its error. */
+  per_die: SweepDie[];
   jobs: { total: number; executed: number; reused: number; failed: number };
   elapsed_s: number;
 }
@@ -45,23 +72,31 @@ export interface SweepFile {
 /** The table row of one point from its dies' outcomes. */
 function pointRow(values: Record<string, Cell>, name: string, area: number, transistors: number, dies: DieOutcome[]): SweepRow {
   const ok = dies.flatMap((d) => (d.ok ? [d.result] : []));
-  const acc = (k: 'naive' | 'aware' | 'ideal_quantized' | 'spice') => ok.map((r) => r.accuracy[k]);
+  const stats = (key: string, xs: (number | null)[]) => ({ [`${key}_mean`]: mean(xs), [`${key}_std`]: sampleStd(xs) });
+  const acc = (k: 'naive' | 'aware' | 'ideal_quantized' | 'ideal_float') => ok.map((r) => r.accuracy[k]);
+  const diff = (k: 'naive' | 'ideal_quantized') => ok.map((r) => r.accuracy.aware - r.accuracy[k]);
+  const spice = ok.map((r) => r.accuracy.spice);
+  const sources = [...new Set(ok.map((r) => r.energy_source).filter((v) => v !== null))];
+  const timed = (k: 'power_w' | 'energy_per_inference_j' | 'settling_time_s') => ({ [k]: mean(ok.map((r) => r[k])), [`${k}_std`]: sampleStd(ok.map((r) => r[k])) });
   return {
     ...values,
     point: name,
     dies: ok.length,
     failed: dies.length - ok.length,
-    naive_mean: mean(acc('naive')),
-    naive_std: sampleStd(acc('naive')),
-    aware_mean: mean(acc('aware')),
-    aware_std: sampleStd(acc('aware')),
-    ideal_quantized_mean: mean(acc('ideal_quantized')),
-    spice_mean: mean(acc('spice')),
+    ...stats('naive', acc('naive')),
+    ...stats('aware', acc('aware')),
+    ...stats('ideal_quantized', acc('ideal_quantized')),
+    ...stats('ideal_float', acc('ideal_float')),
+    ...stats('aware_minus_naive', diff('naive')),
+    ...stats('aware_minus_ideal_quantized', diff('ideal_quantized')),
+    ...stats('spice', spice),
+    spice_dies: spice.filter((v) => v !== null).length,
     area_m2: area,
     transistors,
-    power_w: mean(ok.map((r) => r.power_w)),
-    energy_per_inference_j: mean(ok.map((r) => r.energy_per_inference_j)),
-    settling_time_s: mean(ok.map((r) => r.settling_time_s)),
+    ...timed('power_w'),
+    ...timed('energy_per_inference_j'),
+    ...timed('settling_time_s'),
+    energy_source: sources.length ? sources.join('+') : null,
   };
 }
 
@@ -74,8 +109,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepFile> {
   const t0 = Date.now();
   const dir = resolve(o.out);
   const points = expandGrid(o.base, o.axes);
+  const verified = o.verifyDies ?? o.seeds.length;
   const jobs = points.map((p) =>
-    o.seeds.map((seed, i) => dieJob(o, p.config, seed, join('points', p.name, `die-${seed}`), { fullSamples: i === 0 ? o.fullSamples : 0 })),
+    o.seeds.map((seed, i) => dieJob(o, p.config, seed, join('points', p.name, `die-${seed}`), { verify: i < verified ? o.verify : 'none' })),
   );
   const { outcomes, executed, skipped } = await runJobs(o, jobs.flat());
   const perPoint = points.map((_, i) => outcomes.slice(i * o.seeds.length, (i + 1) * o.seeds.length));
@@ -92,20 +128,29 @@ export async function runSweep(o: SweepOptions): Promise<SweepFile> {
     dataset: o.dataset,
     keys: o.axes.map((a) => a.key),
     seeds: o.seeds,
-    options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, full_samples: o.fullSamples, train_seed: o.trainSeed, epochs: o.epochs ?? null },
+    options: { engine: o.engine, verify: o.verify, verify_dies: o.verify === 'none' ? null : Math.min(verified, o.seeds.length), samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },
     columns,
     rows,
     per_die: perPoint.flatMap((ds, i) =>
-      ds.map((d) => ({
-        point: points[i].name,
-        seed: d.seed,
-        dir: d.dir,
-        ok: d.ok,
-        naive: d.ok ? d.result.accuracy.naive : null,
-        aware: d.ok ? d.result.accuracy.aware : null,
-        spice: d.ok ? d.result.accuracy.spice : null,
-        error: d.ok ? null : `${d.error.name}: ${d.error.message}`,
-      })),
+      ds.map((d): SweepDie => {
+        const r = d.ok ? d.result : undefined;
+        return {
+          point: points[i].name,
+          seed: d.seed,
+          dir: d.dir,
+          ok: d.ok,
+          ideal_float: r?.accuracy.ideal_float ?? null,
+          ideal_quantized: r?.accuracy.ideal_quantized ?? null,
+          naive: r?.accuracy.naive ?? null,
+          aware: r?.accuracy.aware ?? null,
+          spice: r?.accuracy.spice ?? null,
+          power_w: r?.power_w ?? null,
+          energy_per_inference_j: r?.energy_per_inference_j ?? null,
+          settling_time_s: r?.settling_time_s ?? null,
+          energy_source: r?.energy_source ?? null,
+          error: d.ok ? null : `${d.error.name}: ${d.error.message}`,
+        };
+      }),
     ),
     jobs: { total: outcomes.length, executed, reused: skipped, failed: outcomes.filter((d) => !d.ok).length },
     elapsed_s: (Date.now() - t0) / 1000,

@@ -16,8 +16,6 @@ export interface YieldOptions extends StudyOptions {
   /** Accuracy a die must reach (inclusive), 0..1. */
   spec: number;
   accuracy: AccuracySource;
-  /** Full-network transient samples per die (0 skips it). */
-  fullSamples: number;
   /** Study folder: dies/die-<seed>/, jobs/, yield.csv, yield.json. */
   out: string;
   /** The networks judged (default: all three with `robust`, else naive and aware); robust needs `robust`. */
@@ -65,7 +63,7 @@ export interface YieldFile {
   robust_training?: { dies: number[]; virtual_dies: number; dir: string; weights_sha256: string; failed: { die_seed: number; error: string }[] } | null;
   failed: { die_seed: number; error: string }[];
   per_die: YieldDie[];
-  options: { engine: string; verify: string; samples: number | null; full_samples: number; train_seed: number; epochs: number | null };
+  options: { engine: string; verify: string; samples: number | null; energy: string; energy_samples: number | null; train_seed: number; epochs: number | null };
   jobs: { total: number; executed: number; reused: number };
   elapsed_s: number;
 }
@@ -93,7 +91,7 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
     if (!o.robust) throw new ConfigError('yield: the robust strategy needs its training dies (robust.seeds)');
     checkDisjoint(o.seeds, o.robust.seeds);
   }
-  const jobs = o.seeds.map((seed) => dieJob(o, o.design, seed, join('dies', `die-${seed}`), { fullSamples: o.fullSamples, verifyNaive: spiceSource }));
+  const jobs = o.seeds.map((seed) => dieJob(o, o.design, seed, join('dies', `die-${seed}`), { verifyNaive: spiceSource }));
   const { outcomes, executed, skipped } = await runJobs(o, jobs);
   const robust = strategies.includes('robust')
     ? await robustStrategy({ ...o, robust: o.robust!, spice: spiceSource }, outcomes.filter((d) => d.ok).map((d) => ({ seed: d.seed, dir: d.dir })))
@@ -135,7 +133,7 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
       : {}),
     failed: perDie.filter((d) => !d.ok).map((d) => ({ die_seed: d.die_seed, error: d.error! })),
     per_die: perDie,
-    options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, full_samples: o.fullSamples, train_seed: o.trainSeed, epochs: o.epochs ?? null },
+    options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },
     jobs: { total: outcomes.length, executed, reused: skipped },
     elapsed_s: (Date.now() - t0) / 1000,
   };

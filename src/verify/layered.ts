@@ -46,6 +46,8 @@ export interface SpiceOutputs {
   failures: SampleFailure[];
   /** Layered with keepNodes: every network node's voltage per sample, V. */
   nodes?: Map<string, Float64Array>;
+  /** Layered with `supply`: the network's DC supply current per sample (drawn from vdd, inputs included), A; NaN where its group failed. */
+  supply?: Float64Array;
 }
 
 /** A pwl(v(idx), ...) argument list: value k at sample k. */
@@ -81,6 +83,13 @@ export interface LayeredOptions {
    * netlists then save all their nodes, so use it on a few samples.
    */
   keepNodes?: boolean;
+  /**
+   * Also measure each sample's DC supply current of the whole network (`supply`). Every cell,
+   * input source and readout sits in exactly one layer netlist, so the network's current is
+   * the sum over the netlists of what their vdd source delivers, less what the start-point
+   * replicas (partials/pin.hbs) draw: their current sources are the predicted currents, known.
+   */
+  supply?: boolean;
 }
 
 /** Names of the network netlist's nodes a layered netlist also has (not its sources or start aids). */
@@ -120,6 +129,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const failures: SampleFailure[] = [];
   // keepNodes: node name -> voltage per sample.
   const nodes = new Map<string, Float64Array>();
+  const supply = opts.supply ? new Float64Array(N) : undefined;
 
   // One sample group through every layer; vp/vn: [sample in group][soma] of the last layer done.
   const runGroup = async ([s0, s1]: [number, number]) => {
@@ -157,7 +167,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
               };
             }),
             // keepNodes: no .save line, so ngspice writes every node.
-            saves: opts.keepNodes ? '' : js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])).join(' '),
+            saves: opts.keepNodes ? '' : [...js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])), ...(supply ? ['i(vdd)'] : [])].join(' '),
           });
           const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
           runs++;
@@ -169,6 +179,11 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
               const v = nodes.get(node) ?? new Float64Array(N).fill(NaN);
               for (let s = 0; s < m; s++) v[s0 + s] = r.vectors[name][row(s)];
               nodes.set(node, v);
+            }
+          if (supply)
+            for (let s = 0; s < m; s++) {
+              const replicas = pred ? js.reduce((a, j) => a + Math.max(0, pred[(s0 + s) * n + j]), 0) : 0;
+              supply[s0 + s] += -r.vectors['i(vdd)'][row(s)] - replicas;
             }
           for (const j of js)
             for (let s = 0; s < m; s++) {
@@ -182,6 +197,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
       } catch (e) {
         failures.push(groupFailure(e, [s0, s1], k));
         for (let s = s0; s < s1; s++) for (let c = 0; c < C; c++) currents[s * C + c] = NaN;
+        supply?.fill(NaN, s0, s1);
         return;
       }
       vp = nvp;
@@ -192,7 +208,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
   // Chunks finish in whatever order the workers take; sorted names keep the map (and the .ic
   // lines a transient builds from it) byte-identical from run to run.
-  return { samples: N, classes: C, currents, runs, failures, ...(opts.keepNodes ? { nodes: new Map([...nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}) };
+  return { samples: N, classes: C, currents, runs, failures, ...(supply ? { supply } : {}), ...(opts.keepNodes ? { nodes: new Map([...nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}) };
 }
 
 /**
@@ -224,13 +240,14 @@ export function decisions(o: SpiceOutputs): Int32Array {
 
 /**
  * The whole network in one netlist, every sample one point of a DC sweep (each point
- * starts from the previous solution). Reference for the layered mode on small networks.
+ * starts from the previous solution), with its supply current. Reference for the layered
+ * mode on small networks.
  */
 export async function verifyFullDc(engine: Engine, design: Design, seed: number, codes: Codes, inputs: Float64Array, opts: { timeoutMs?: number } = {}): Promise<SpiceOutputs> {
   const layers = design.config.layers;
   const n0 = layers[0], C = layers[layers.length - 1];
   const N = inputs.length / n0;
-  const saves = Array.from({ length: C }, (_, j) => `i(vr_${j})`).join(' ');
+  const saves = [...Array.from({ length: C }, (_, j) => `i(vr_${j})`), 'i(vdd)'].join(' ');
   const circuit = networkNetlist(design, seed, { analysis: `.dc vidx 0 ${Math.max(1, N - 1)} 1\n.save ${saves}` }).text;
   const sources = Array.from({ length: n0 }, (_, i) => ({ i, points: pwlPoints(Float64Array.from({ length: N }, (_, s) => inputs[s * n0 + i])) }));
   const text = inlineIncludes(circuit, {
@@ -240,5 +257,6 @@ export async function verifyFullDc(engine: Engine, design: Design, seed: number,
   const r = await engine.run({ netlist: text, label: 'full-dc', timeoutMs: opts.timeoutMs });
   const currents = new Float64Array(N * C);
   for (let s = 0; s < N; s++) for (let j = 0; j < C; j++) currents[s * C + j] = r.vectors[`i(vr_${j})`][s];
-  return { samples: N, classes: C, currents, runs: 1, failures: [] };
+  const supply = Float64Array.from({ length: N }, (_, s) => -r.vectors['i(vdd)'][s]);
+  return { samples: N, classes: C, currents, runs: 1, failures: [], supply };
 }

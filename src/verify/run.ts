@@ -87,8 +87,18 @@ const argmaxRows = (out: Float64Array, n: number, C: number) =>
 
 const rows = (a: ArrayLike<number>, n: number, C: number) => Array.from({ length: n }, (_, s) => Array.from({ length: C }, (_, c) => a[s * C + c]));
 
-/** The transient's waveforms for plots, thinned to at most `max` time points (every k-th). */
-function waveform(r: TransientResult, max = 4000) {
+/** The DC supply of the whole network per sample (layered with supply probes): what it draws with the sample held. */
+function dcPower(supply: Float64Array, finished: number[], vdd: number) {
+  const p = finished.map((s) => supply[s] * vdd);
+  return {
+    dc_power_w: { median: median(p), max: Math.max(...p), note: 'VDD * the DC supply current of the whole network (every cell, readout and input source) with the sample held: the power once it has settled' },
+    /** DC supply current per sample, A (null where its run failed). */
+    dc_supply_a: Array.from(supply, (v) => (Number.isNaN(v) ? null : v)),
+  };
+}
+
+/** A transient's waveforms for plots, thinned to at most `max` time points (every k-th). */
+export function waveform(r: { wave: { time: Float64Array; supply: Float64Array; classes: Float64Array[] }; samples: number; t0: number; period: number }, max = 4000) {
   const { time, supply, classes } = r.wave;
   const step = Math.max(1, Math.ceil(time.length / max));
   const pick = (v: Float64Array) => Array.from({ length: Math.ceil(v.length / step) }, (_, q) => v[q * step]);
@@ -106,25 +116,25 @@ const quantile = (xs: number[], q: number) => {
 };
 
 /**
- * Verifies a trained run in SPICE: the die's transistor-level network with the trained
- * codes on test samples, against the fitted models' predictions. Writes verify.json.
+ * What verification of a run needs: its die, models and codes (`weightsFile`: deployed instead
+ * of the folder's weights.json), the first n test samples as input currents, and the fitted
+ * models' prediction for them.
  */
-export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions): Promise<VerifyResult> {
+export function loadRun(run: string, samples: number | undefined, defaultSamples: (testSplit: number) => number, weightsFile?: string) {
   const dir = resolve(run);
   const design = resolveDesign(readRunJson(dir, 'design.json', 'run codesign characterize first'), join(dir, 'design.json'));
   const { models, hash: modelsHash, path: modelsPath } = readModels(dir);
   checkModelsForDesign(design, join(dir, 'design.json'), models, modelsPath);
-  const deployed = readRunWeights(dir, dieOf(design, modelsHash), opts.weights);
+  const deployed = readRunWeights(dir, dieOf(design, modelsHash), weightsFile);
   const weights = parseOrThrow(weightsSchema, deployed.raw, deployed.path);
   const layers = design.config.layers;
   checkCodes(weights.codes, layers, deployed.path);
   const seed = design.config.seed;
   const data = loadDataset(weights.dataset);
-  const n = Math.min(opts.samples ?? (opts.mode === 'full' ? 20 : data.test.n), data.test.n);
+  const n = Math.min(samples ?? defaultSamples(data.test.n), data.test.n);
   const F = layers[0], C = layers[layers.length - 1];
   const x = data.test.x.slice(0, n * F);
   const y = data.test.y.slice(0, n);
-  const t0 = Date.now();
 
   // The fitted models' prediction (units of input_scale).
   const net = deviceNet(models);
@@ -136,13 +146,65 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   const inputs = x.map((v) => v * models.input_scale);
   // What the SPICE results depend on besides the sample: the die, the codes, the input scale.
   const spiceInputs = sha256(design.hash, canonicalJson(weights.codes), String(models.input_scale), weights.dataset);
+  // Each soma layer's predicted input current (u + t): where layered and full verification start.
+  const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
+  const macs = layers.slice(0, -1).reduce((a, m, k) => a + m * layers[k + 1], 0);
+  return { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs };
+}
+
+/** The fields every verification result opens with: engine, provenance, SPICE inputs, dataset, network, die, size. */
+export async function resultHead(engine: Engine, l: Pick<ReturnType<typeof loadRun>, 'design' | 'modelsHash' | 'deployed' | 'spiceInputs' | 'weights' | 'layers' | 'seed'>) {
+  return {
+    engine: await engine.identity(),
+    /** What this result was computed from: the die (design hash, seed), its models.json, the weights deployed on it. */
+    provenance: provenanceOf(l.design, l.modelsHash, l.deployed.source),
+    /** SHA-256 of what the SPICE results depend on (die, codes, input scale, dataset): full mode reuses a layered result's DC currents only when this matches. */
+    spice_inputs: l.spiceInputs,
+    dataset: l.weights.dataset,
+    network: l.layers,
+    die_seed: l.seed,
+    transistors: countTransistors(l.layers).transistors,
+  };
+}
+
+/**
+ * The timing block of verify-full.json and verify-estimate.json: medians over the samples of
+ * settling, classification, power and energy per inference, and the efficiency it gives.
+ */
+export function timingSummary(timing: (SampleTiming | null)[], o: { period: number; maxStep: number; macs: number; finalValue: string }): Record<string, unknown> {
+  const t = timing.filter((v): v is SampleTiming => v !== null);
+  const energy = median(t.map((v) => v.energy_to_settle_j));
+  const out: Record<string, unknown> = {
+    period_s: o.period,
+    max_step_s: o.maxStep,
+    settling_time_s: { median: median(t.map((v) => v.settle_s)), max: Math.max(...t.map((v) => v.settle_s)) },
+    decision_time_s: { median: median(t.map((v) => v.decision_s)), max: Math.max(...t.map((v) => v.decision_s)) },
+    power_w: { median: median(t.map((v) => v.power_w)), max: Math.max(...t.map((v) => v.power_w)) },
+    energy_per_inference_j: energy,
+    energy_to_decision_j: median(t.map((v) => v.energy_to_decision_j)),
+    macs: o.macs,
+    macs_per_joule: o.macs / energy,
+    ops_per_joule: (2 * o.macs) / energy,
+    note: `energy per inference: VDD * integral of the supply current from the input switch until every class current is within 1 % (of the largest) of its final value: ${o.finalValue} (median over samples); one MAC = 2 operations. Seed paper: ~7 TOp/J (one MAC = one op), classification within microseconds.`,
+  };
+  const withDc = t.filter((v) => v.settled !== undefined);
+  if (withDc.length) out.settled_within_window = { count: withDc.filter((v) => v.settled).length, of: withDc.length, note: 'windows whose class currents ended within 1 % (of the largest) of the DC solution; the others count as settling for the whole window, and their energy to settling is to the window end' };
+  return out;
+}
+
+/**
+ * Verifies a trained run in SPICE: the die's transistor-level network with the trained
+ * codes on test samples, against the fitted models' predictions. Writes verify.json.
+ */
+export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions): Promise<VerifyResult> {
+  const loaded = loadRun(run, opts.samples, (all) => (opts.mode === 'full' ? 20 : all), opts.weights);
+  const { dir, design, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs } = loaded;
+  const t0 = Date.now();
   let spice: SpiceOutputs | TransientResult;
   let dcReport: Record<string, unknown> | undefined;
   const common = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, samplesPerRun: opts.samplesPerRun };
-  // Each soma layer's predicted input current (u + t): where both modes start (warmStart).
-  const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
   const start = opts.warmStart === false ? undefined : predicted;
-  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start });
+  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start, supply: true });
   else {
     // Layered's own sweep size: samplesPerRun sizes the transients here, and small DC sweeps cost a netlist each.
     const dcOpts = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, chunkTransistors: opts.chunkTransistors, predicted: start };
@@ -170,19 +232,9 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     for (let c = 0; c < C; c++) errors.push((modelOut[s * C + c] - spice.currents[s * C + c]) / scale);
   }
   const absErr = errors.map(Math.abs);
-  const counts = countTransistors(layers);
-  const macs = layers.slice(0, -1).reduce((a, m, k) => a + m * layers[k + 1], 0);
   const result: VerifyResult = {
     mode: opts.mode,
-    engine: await engine.identity(),
-    /** What this result was computed from: the die (design hash, seed), its models.json, the weights deployed on it. */
-    provenance: provenanceOf(design, modelsHash, deployed.source),
-    /** SHA-256 of what the SPICE results depend on (die, codes, input scale, dataset): full mode reuses a layered result's DC currents only when this matches. */
-    spice_inputs: spiceInputs,
-    dataset: weights.dataset,
-    network: layers,
-    die_seed: seed,
-    transistors: counts.transistors,
+    ...(await resultHead(engine, loaded)),
     samples: nDone,
     samples_requested: n,
     accuracy: { spice: spiceCorrect / nDone, model: modelCorrect / nDone },
@@ -195,26 +247,11 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
     currents: { spice: rows(spice.currents, n, C).map((r) => (Number.isNaN(r[0]) ? null : r)), model: rows(modelOut, n, C) },
     /** Sample groups whose simulation failed: samples [first, last], layer, the saved netlist, the error. */
     failures: spice.failures,
+    ...(spice.supply ? dcPower(spice.supply, finished, design.vdd) : {}),
     elapsed_s: (Date.now() - t0) / 1000,
   };
   if ('timing' in spice && spice.timing.some((v) => v)) {
-    const t = spice.timing.filter((v): v is SampleTiming => v !== null);
-    const energy = median(t.map((v) => v.energy_to_settle_j));
-    result.timing = {
-      period_s: spice.period,
-      max_step_s: spice.maxStep,
-      settling_time_s: { median: median(t.map((v) => v.settle_s)), max: Math.max(...t.map((v) => v.settle_s)) },
-      decision_time_s: { median: median(t.map((v) => v.decision_s)), max: Math.max(...t.map((v) => v.decision_s)) },
-      power_w: { median: median(t.map((v) => v.power_w)), max: Math.max(...t.map((v) => v.power_w)) },
-      energy_per_inference_j: energy,
-      energy_to_decision_j: median(t.map((v) => v.energy_to_decision_j)),
-      macs: macs,
-      macs_per_joule: macs / energy,
-      ops_per_joule: (2 * macs) / energy,
-      note: 'energy per inference: VDD * integral of the supply current from the input switch until every class current is within 1 % (of the largest) of its final value: the DC solution when dc_reference is present, else the last point of the window (median over samples); one MAC = 2 operations. Seed paper: ~7 TOp/J (one MAC = one op), classification within microseconds.',
-    };
-    const withDc = t.filter((v) => v.settled !== undefined);
-    if (withDc.length) (result.timing as Record<string, unknown>).settled_within_window = { count: withDc.filter((v) => v.settled).length, of: withDc.length, note: 'windows whose class currents ended within 1 % (of the largest) of the DC solution; the others count as settling for the whole window, and their energy to settling is to the window end' };
+    result.timing = timingSummary(spice.timing, { period: spice.period, maxStep: spice.maxStep, macs, finalValue: dcReport ? 'the DC solution (dc_reference)' : 'the last point of the window' });
     if (dcReport) result.dc_reference = dcReport;
     /** Each sample's timing (null where its run failed): the distributions behind the medians. */
     result.timing_per_sample = spice.timing;

@@ -207,6 +207,29 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
   const time = r.vectors[r.scale];
   const supply = r.vectors['i(vdd)'].map((v) => -v);
   const classes = Array.from({ length: C }, (_, j) => r.vectors[`i(vr_${j})`]);
+  const { currents, timing } = windowTimings({ time, supply, classes }, { t0, period, samples: N, vdd: design.vdd, reference: opts.reference });
+  return { samples: N, classes: C, currents, runs: 1, failures: [], timing, wave: { time, supply, classes }, period, maxStep, t0 };
+}
+
+const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, q) => xs.slice(q * n, q * n + n));
+
+/** Waveforms of a transient: time points, supply current (A, drawn from vdd) and each class current. */
+export interface Waves {
+  time: Float64Array;
+  supply: Float64Array;
+  classes: Float64Array[];
+}
+
+/**
+ * Per-sample timing of a transient that presents `samples` windows of `period` from `t0`:
+ * class currents at each window's end, time to classification, settling time to 1 % (of the
+ * largest) of the final currents (`reference`: each sample's DC solution, [sample][class];
+ * else the window's last point), energy to both and mean power over the window.
+ */
+export function windowTimings(w: Waves, o: { t0: number; period: number; samples: number; vdd: number; reference?: Float64Array }): { currents: Float64Array; timing: SampleTiming[] } {
+  const { time, supply, classes } = w;
+  const N = o.samples, C = classes.length, period = o.period;
+  const switchAt = (k: number) => o.t0 + k * period;
   const currents = new Float64Array(N * C);
   const timing: SampleTiming[] = [];
   for (let k = 0; k < N; k++) {
@@ -220,7 +243,7 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
     const win = argmax(last);
     // Where the currents settle: the DC solution when given (a slow network may still be
     // moving at the window end), else the window's last point.
-    const dc = opts.reference && !Number.isNaN(opts.reference[k * C]) ? Array.from(opts.reference.subarray(k * C, (k + 1) * C)) : undefined;
+    const dc = o.reference && !Number.isNaN(o.reference[k * C]) ? Array.from(o.reference.subarray(k * C, (k + 1) * C)) : undefined;
     const final = dc ?? end;
     const scale = Math.max(...final.map(Math.abs), 1e-12);
     // Both times are where a margin crosses 0, linearly interpolated between the last time
@@ -248,7 +271,7 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
         const at = (t: number) => supply[p0] + ((supply[p1] - supply[p0]) * (t - time[p0])) / (time[p1] - time[p0]);
         e += 0.5 * (at(lo) + at(hi)) * (hi - lo);
       }
-      return e * design.vdd;
+      return e * o.vdd;
     };
     const dcDeviation = dc && Math.max(...end.map((v, j) => Math.abs(v - dc[j]))) / scale;
     timing.push({
@@ -260,7 +283,5 @@ async function transientRun(engine: Engine, design: Design, seed: number, codes:
       ...(dcDeviation === undefined ? {} : { settled: settleMargin(last) <= 0, dc_deviation: dcDeviation }),
     });
   }
-  return { samples: N, classes: C, currents, runs: 1, failures: [], timing, wave: { time, supply, classes }, period, maxStep, t0 };
+  return { currents, timing };
 }
-
-const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, q) => xs.slice(q * n, q * n + n));

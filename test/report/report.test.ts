@@ -45,7 +45,7 @@ describe('codesign report', () => {
     const design = resolveDesign({ layers: [5, 4, 3] });
     engine = await createEngine('ngspice', design.pdk, { cache: false });
     run = tempDir('codesign-report-run-');
-    await runFlow(engine, design, run, { dataset: 'iris', samples: 12, fullSamples: 2, epochs: 60 });
+    await runFlow(engine, design, run, { dataset: 'iris', samples: 12, energy: 'full', energySamples: 2, epochs: 60 });
   }, 300_000);
   afterAll(() => engine?.close());
 
@@ -84,11 +84,13 @@ describe('codesign report', () => {
   browser('a study folder: Pareto plots and the yield histogram, read from CSV and JSON', async () => {
     const dir = await studyFolder();
     const r = await writeReport(dir);
-    expect(r.plots).toEqual(['pareto', 'pareto-energy', 'yield', 'yield-curve']);
+    expect(r.plots).toEqual(['pareto', 'pareto-energy', 'sweep-deltas', 'yield', 'yield-curve']);
     const html = readFileSync(r.path, 'utf8');
     expect(html).toContain('naive 6 dies, robust 6 dies, aware 6 dies'); // the yield-against-spec curve of the three strategies
     expect(html).toMatch(/<td class="num">92\.0 %<\/td>/); // die 4's robust accuracy in the per-die table
     expect(html).toContain('extra_column');
+    // The per-point table: aware - naive and aware - ideal quantized (a CSV without the _minus_ columns: the means' difference).
+    expect(html).toContain('<td>p0</td><td class="num">3</td><td class="num">+28.0</td><td></td><td class="num">-3.0</td>');
     expect(html).toMatch(/yield naive 0\.0 %.*aware 66\.7 %/);
     const page = await inspectPage(r.path);
     expect(page.errors).toEqual([]);
@@ -102,7 +104,7 @@ describe('codesign report', () => {
     copyFileSync(join(dir, 'sweep.csv'), join(part, 'sweep.csv'));
     writeFileSync(join(part, 'yield.json'), '{ not json');
     const r = await writeReport(part);
-    expect(r.plots).toEqual(['pareto', 'pareto-energy']);
+    expect(r.plots).toEqual(['pareto', 'pareto-energy', 'sweep-deltas']);
     expect(r.skipped).toEqual(['yield', 'yield-curve']);
     expect(r.notes[0].reason).toMatch(/yield\.json not valid JSON/);
   });

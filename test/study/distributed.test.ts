@@ -23,7 +23,7 @@ const WORKER_ARGS = ['--concurrency', '1', '--lock-duration', '4', '--stalled-in
 /** A small Iris yield (3 dies, 10 epochs, no SPICE verification) on the given executor, in `out`. */
 async function irisYield(executor: Executor, out: string, design: DesignInput = resolveDesign({}).config, onProgress?: (p: ExecutorProgress) => void): Promise<YieldFile> {
   return runYield({
-    design, seeds: SEEDS, spec: 0.9, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', fullSamples: 0,
+    design, seeds: SEEDS, spec: 0.9, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', energy: 'none',
     trainSeed: 1, epochs: 10, out, executor, onProgress,
   });
 }

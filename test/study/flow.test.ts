@@ -12,7 +12,7 @@ describe('codesign run on Iris, end to end through SPICE', () => {
     const engine = new WasmEngine({ workers: 2 });
     const out = tempDir();
     try {
-      const s = await runFlow(engine, resolveDesign({}), out, { dataset: 'iris', fullSamples: 10 });
+      const s = await runFlow(engine, resolveDesign({}), out, { dataset: 'iris', energy: 'full', energySamples: 10 });
       expect(s.spice_samples).toBe(30);
       expect(s.agreement).toBeGreaterThanOrEqual(0.97);
       expect(Math.abs(s.accuracy.spice - s.accuracy.model_on_spice_samples)).toBeLessThanOrEqual(0.02 + 1e-9);
@@ -53,7 +53,7 @@ describe('codesign run on Iris, end to end through SPICE', () => {
     } finally {
       await engine.close();
     }
-  });
+  }, 300_000);
 
   it('on sky130 (its own reference cells): SPICE agrees with the fitted models (>= 97 %) and its accuracy is within 2 points of theirs', async () => {
     const design = resolveDesign({ pdk: 'sky130' });
@@ -61,7 +61,7 @@ describe('codesign run on Iris, end to end through SPICE', () => {
     const out = tempDir();
     try {
       // Layered verification only: the whole-network transient is covered on gf180mcu above.
-      const s = await runFlow(engine, design, out, { dataset: 'iris', fullSamples: 0 });
+      const s = await runFlow(engine, design, out, { dataset: 'iris', energy: 'none' });
       expect(s.spice_samples).toBe(30);
       expect(s.agreement).toBeGreaterThanOrEqual(0.97);
       expect(Math.abs(s.accuracy.spice - s.accuracy.model_on_spice_samples)).toBeLessThanOrEqual(0.02 + 1e-9);

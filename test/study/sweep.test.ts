@@ -18,7 +18,7 @@ describe('codesign sweep', () => {
         const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 2 });
         try {
           return await runSweep({
-            base: resolveDesign({}).config, axes, seeds: [1, 2], dataset: 'iris', engine: 'ngspice', verify: 'layered', samples: 6, fullSamples: 2, trainSeed: 1, out, executor,
+            base: resolveDesign({}).config, axes, seeds: [1, 2], dataset: 'iris', engine: 'ngspice', verify: 'layered', samples: 6, energy: 'full', energySamples: 2, trainSeed: 1, out, executor,
           });
         } finally {
           await executor.close();
@@ -36,7 +36,14 @@ describe('codesign sweep', () => {
         expect(row.failed).toBe(0);
         expect(row.aware_mean as number).toBeGreaterThan(0.5);
         expect(row.energy_per_inference_j as number).toBeGreaterThan(0);
+        expect(row.energy_source).toBe('full');
+        expect(row.spice_dies).toBe(2);
+        expect(row.aware_minus_naive_mean as number).toBeCloseTo((row.aware_mean as number) - (row.naive_mean as number), 12);
       }
+      // Every die has its own latency and energy; the point's are their mean.
+      expect(first.per_die.every((d) => d.ok && d.energy_source === 'full' && d.energy_per_inference_j! > 0 && d.settling_time_s! > 0)).toBe(true);
+      const p0 = first.per_die.filter((d) => d.point === first.rows[0].point);
+      expect(first.rows[0].energy_per_inference_j as number).toBeCloseTo((p0[0].energy_per_inference_j! + p0[1].energy_per_inference_j!) / 2, 20);
       // Larger devices, larger area; at least one point on each front.
       const area = (l: number, w: number) => first.rows.find((r) => r['soma.l'] === l && r['synapse.w'] === w)!.area_m2 as number;
       expect(area(0.9e-6, 0.27e-6)).toBeGreaterThan(area(0.45e-6, 0.27e-6));
@@ -64,7 +71,7 @@ describe('codesign sweep', () => {
       const out = tempDir();
       const executor = new LocalExecutor({ store: join(out, 'jobs'), workers: 2 });
       // A 2-2-3 network characterizes, then cannot train on Iris (4 features): a ConfigError.
-      const input: FlowJobInput = { design: { layers: [2, 2, 3], seed: 1 }, dataset: 'iris', train_seed: 1, verify: 'none', verify_naive: false, full_samples: 0, engine: 'ngspice', out: 'bad' };
+      const input: FlowJobInput = { design: { layers: [2, 2, 3], seed: 1 }, dataset: 'iris', train_seed: 1, verify: 'none', verify_naive: false, energy: 'none', engine: 'ngspice', out: 'bad' };
       const bad = identify({ kind: 'flow', input });
       const unknown = identify({ kind: 'nonsense', input: {} });
       try {

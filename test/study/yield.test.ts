@@ -11,7 +11,7 @@ const native = await nativeTest();
 async function irisYield(mismatch: boolean, seeds: number[], spec: number) {
   const out = tempDir();
   const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 2 });
-  const o: YieldOptions = { design: resolveDesign({ mismatch: { enabled: mismatch } }).config, seeds, spec, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', fullSamples: 0, trainSeed: 1, out, executor };
+  const o: YieldOptions = { design: resolveDesign({ mismatch: { enabled: mismatch } }).config, seeds, spec, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', energy: 'none', trainSeed: 1, out, executor };
   try {
     return { out, y: await runYield(o) };
   } finally {
@@ -91,7 +91,7 @@ describe('codesign yield with the robust strategy', () => {
   it('refuses training dies that are also held-out dies, before anything runs', async () => {
     const out = tempDir();
     const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 1 });
-    const o: YieldOptions = { design: resolveDesign({}).config, seeds: [1, 2, 3], spec: 0.9, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', fullSamples: 0, trainSeed: 1, out, executor, robust: { seeds: [3, 4], virtual: 0 } };
+    const o: YieldOptions = { design: resolveDesign({}).config, seeds: [1, 2, 3], spec: 0.9, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', energy: 'none', trainSeed: 1, out, executor, robust: { seeds: [3, 4], virtual: 0 } };
     try {
       await expect(runYield(o)).rejects.toThrow('--population-seeds: die(s) 3 are also held-out dies; robust codes are judged only on dies they never saw');
       await expect(runYield({ ...o, robust: undefined, strategies: ['robust'] })).rejects.toThrow(/needs its training dies/);
@@ -106,7 +106,7 @@ describe('codesign yield with the robust strategy', () => {
       const out = tempDir();
       const run = async () => {
         const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 2 });
-        const o: YieldOptions = { design: resolveDesign({ mismatch: { enabled: true } }).config, seeds: [1, 2, 3, 4], spec: 0.9, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', fullSamples: 0, trainSeed: 1, out, executor, robust: { seeds: [5, 6], virtual: 0 } };
+        const o: YieldOptions = { design: resolveDesign({ mismatch: { enabled: true } }).config, seeds: [1, 2, 3, 4], spec: 0.9, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', energy: 'none', trainSeed: 1, out, executor, robust: { seeds: [5, 6], virtual: 0 } };
         try {
           return await runYield(o);
         } finally {

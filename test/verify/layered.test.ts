@@ -20,8 +20,11 @@ describe('layered SPICE verification', () => {
     const { design, codes, inputs } = randomCase(2, 'test/layered', 12);
     const engine = new WasmEngine({ workers: 2 });
     try {
-      const layered = await verifyLayered(engine, design, 2, codes, inputs, { chunkTransistors: 40 });
+      const layered = await verifyLayered(engine, design, 2, codes, inputs, { chunkTransistors: 40, supply: true });
       const full = await verifyFullDc(engine, design, 2, codes, inputs);
+      // The network's supply current is the sum over the layer netlists: each cell is in exactly one.
+      for (let s = 0; s < 12; s++) expect(Math.abs(layered.supply![s] - full.supply![s])).toBeLessThan(1e-4 * full.supply![s]);
+      expect(Math.min(...full.supply!)).toBeGreaterThan(1e-7);
       expect(layered.runs).toBeGreaterThan(3); // layers split into chunks
       expect(Array.from(decisions(layered))).toEqual(Array.from(decisions(full)));
       const top = Math.max(...full.currents);
@@ -42,12 +45,14 @@ describe('starting each DC point from a predicted operating point', () => {
     const predicted = L.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 12 * n }, () => (s.uniform() - 0.33) * 100e-9)));
     const engine = new WasmEngine({ workers: 2 });
     try {
-      const plain = await verifyLayered(engine, design, 2, codes, inputs, {});
+      const plain = await verifyLayered(engine, design, 2, codes, inputs, { supply: true });
       // keepNodes (every node saved, for a full transient's start state) changes no result either.
-      const pinned = await verifyLayered(engine, design, 2, codes, inputs, { predicted, keepNodes: true });
+      const pinned = await verifyLayered(engine, design, 2, codes, inputs, { predicted, keepNodes: true, supply: true });
       const top = Math.max(...plain.currents);
       expect(top).toBeGreaterThan(10e-9);
       for (let i = 0; i < plain.currents.length; i++) expect(Math.abs(pinned.currents[i] - plain.currents[i])).toBeLessThan(1e-5 * top);
+      // The replicas' currents (the prediction) are not the network's: the supply current is the plain sweep's.
+      for (let s = 0; s < 12; s++) expect(Math.abs(pinned.supply![s] - plain.supply![s])).toBeLessThan(1e-5 * plain.supply![s]);
       // Every node of the network netlist but the sources' and bit gates': 3 per soma, 5 per synapse, 1 per readout.
       const nodes = pinned.nodes!;
       expect([...nodes.keys()]).toEqual([...nodes.keys()].sort()); // same order whichever chunk finishes first: byte-identical .ic lines
