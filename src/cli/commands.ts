@@ -366,7 +366,9 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (dc) rows.push(['DC reference', typeof dc.source === 'string' ? dc.source : `from ${dc.source.file} (${dc.source.engine})`]);
   if (dc) rows.push(['window end vs DC: class agreement | deviation (median, max)', `${pct(dc.class_agreement_transient_vs_dc)} | ${pct(dc.window_end_deviation.median)}, ${pct(dc.window_end_deviation.max)}`]);
   out(`SPICE verification (${a.mode}) of ${resolve(a.run)}: ${(r.network as number[]).join('-')} network, ${r.transistors} transistors, engine ${r.engine}`);
-  if (weights.cross_die) out(`weights: ${weights.file}, ${weights.trained_for ? `trained for die ${weights.trained_for.die_seed} (design ${weights.trained_for.design_hash}, models.json sha256 ${weights.trained_for.models_hash.slice(0, 12)})` : 'no record of the die it was trained for'}: deployed on die ${r.die_seed} on purpose (cross-die)`);
+  const pop = weights.population;
+  if (pop) out(`weights: ${weights.file}, population codes trained over dies ${pop.dies.join(', ')}${pop.virtual_dies ? ` (${pop.virtual_dies} virtual dies)` : ''}: die ${r.die_seed} is ${pop.held_out ? 'held out' : 'one of them, not held out'}`);
+  else if (weights.cross_die) out(`weights: ${weights.file}, ${weights.trained_for ? `trained for die ${weights.trained_for.die_seed} (design ${weights.trained_for.design_hash}, models.json sha256 ${weights.trained_for.models_hash.slice(0, 12)})` : 'no record of the die it was trained for'}: deployed on die ${r.die_seed} on purpose (cross-die)`);
   if (weights.cross_condition) out(`weights: ${weights.file}, trained for this die at ${describePoint(weights.cross_condition.trained_at)}: deployed at ${describePoint(weights.cross_condition.deployed_at)} (cross-condition, condition.json)`);
   out(table(['', 'value'], rows));
   out(`${r.spice_runs} simulator run(s), ${(r.elapsed_s as number).toFixed(1)} s; wrote ${join(resolve(a.run), a.mode === 'full' ? 'verify-full.json' : 'verify.json')}`);

@@ -116,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'train',
-      'train mismatch-aware 3-bit+sign codes for the die of a run, with the ideal and naive baselines (weights.json, training.json)',
+      'train mismatch-aware 3-bit+sign codes for the die of a run, with the ideal and naive baselines (weights.json, training.json); --strategy robust: one code set for every die of a design, trained over a population of dies',
       (y) => y.options(trainOptions),
       (a) => ((a as { conditions?: string }).conditions !== undefined ? trainConditionsCommand(a as never) : trainCommand(a as never)).then(() => undefined),
     )
@@ -180,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command('sweep', 'sweep design fields over a grid, K dies per point: accuracy, area, energy, Pareto front (sweep.csv, sweep.json)', (y) => y.options(sweepOptions), (a) => sweepCommand(a as never).then(() => undefined))
-    .command('yield', 'parametric yield: share of N independent dies whose naive and aware networks meet an accuracy spec (yield.json, yield.csv)', (y) => y.options(yieldOptions), (a) => yieldCommand(a as never).then(() => undefined))
+    .command('yield', 'parametric yield: share of N independent dies whose naive, robust (one code set, trained on other dies) and aware networks meet an accuracy spec (yield.json, yield.csv)', (y) => y.options(yieldOptions), (a) => yieldCommand(a as never).then(() => undefined))
     .command('pvt', 'operating conditions: the die of a run characterized again at each temperature, supply and corner, its codes evaluated on those models and in layered SPICE (pvt.json, pvt.csv)', (y) => y.options(pvtOptions).epilog(PVT_EPILOG), (a) => pvtCommand(a as never).then(() => undefined))
     .command('worker', 'run study jobs from a Redis queue (sweep and yield with --executor redis://...) until Ctrl-C', (y) => y.options(workerOptions), (a) => workerCommand(a as never))
     .command(

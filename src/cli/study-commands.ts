@@ -10,6 +10,7 @@ import {
   RedisExecutor,
   runSweep,
   runYield,
+  STRATEGIES,
   writeReport,
   type AccuracySource,
   type DatasetName,
@@ -18,6 +19,7 @@ import {
   type Executor,
   type ExecutorProgress,
   type FlowVerify,
+  type Strategy,
   type StudyOptions,
   type SweepFile,
   type YieldFile,
@@ -58,6 +60,10 @@ export const yieldOptions = {
   'first-seed': { type: 'number', default: 1, describe: 'seed of the first die; dies are first..first+N-1' },
   spec: { type: 'number', demandOption: true, describe: 'accuracy a die must reach, e.g. 0.90' },
   accuracy: { choices: ['model', 'spice'] as const, default: 'model' as const, describe: 'model: fitted-model test accuracy; spice: layered SPICE accuracy (naive codes verified too)' },
+  strategies: { type: 'string', default: 'naive,robust,aware', describe: 'networks judged, comma-separated: naive (ideal codes), robust (one code set trained over --population-dies training dies, judged only on the held-out dies), aware (codes per die)' },
+  'population-dies': { type: 'number', default: 8, describe: 'robust: training dies K, seeds after the held-out dies (first+N .. first+N+K-1)' },
+  'population-seeds': { type: 'number', array: true, describe: 'robust: training die seeds (instead of --population-dies); must not be held-out dies' },
+  virtual: { type: 'number', default: 0, describe: 'robust: train on N virtual dies sampled from the model fitted to the training dies (0: on the training dies themselves)' },
 } as const;
 
 interface StudyArgs extends Omit<DesignArgs, 'seed'> {
@@ -87,6 +93,10 @@ export interface YieldArgs extends StudyArgs {
   'first-seed': number;
   spec: number;
   accuracy: AccuracySource;
+  strategies?: string;
+  'population-dies'?: number;
+  'population-seeds'?: number[];
+  virtual?: number;
 }
 
 const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
@@ -220,11 +230,15 @@ async function finishStudy<T extends object>(a: { json?: boolean }, dir: string,
 }
 
 function printYield(y: YieldFile, dir: string): void {
-  out(table(['die', 'naive %', 'aware %', 'spice %', 'spice naive %', 'ideal quantized %', 'status'], y.per_die.map((d) => [d.die_seed, pct(d.naive), pct(d.aware), pct(d.spice), pct(d.spice_naive), pct(d.ideal_quantized), d.ok ? 'ok' : d.error!.split('\n')[0]])));
+  const robust = !!y.robust, spice = y.accuracy_source === 'spice';
+  const cols = ['die', 'naive %', ...(robust ? ['robust %'] : []), 'aware %', 'spice %', 'spice naive %', ...(robust && spice ? ['spice robust %'] : []), 'ideal quantized %', 'status'];
+  out(table(cols, y.per_die.map((d) => [d.die_seed, pct(d.naive), ...(robust ? [pct(d.robust)] : []), pct(d.aware), pct(d.spice), pct(d.spice_naive), ...(robust && spice ? [pct(d.spice_robust)] : []), pct(d.ideal_quantized), d.ok ? 'ok' : d.error!.split('\n')[0]])));
   const line = (name: string, e: YieldFile['naive']) => `${name}: yield ${pct(e.yield)} % (${e.pass}/${e.dies} dies >= ${pct(y.spec)} %), 95 % Wilson interval ${pct(e.lo)}..${pct(e.hi)} %`;
   out(`accuracy source: ${y.accuracy_source === 'model' ? 'fitted-model test accuracy' : 'layered SPICE accuracy'}`);
-  out(line('naive', y.naive));
-  out(line('aware', y.aware));
+  for (const s of y.strategies) if (y[s]) out(line(s, y[s]!));
+  const t = y.robust_training;
+  if (t) out(`robust: one code set trained over dies ${t.dies.join(', ') || '(none succeeded)'}${t.virtual_dies ? ` (${t.virtual_dies} virtual dies sampled from their fitted model)` : ''}, judged on the ${y.robust?.dies ?? 0} held-out dies above${t.dir ? `; codes in ${join(dir, t.dir, 'weights.json')}` : ''}`);
+  for (const f of t?.failed ?? []) out(`robust training die ${f.die_seed} failed: ${f.error.split('\n')[0]}`);
   if (y.failed.length) out(`${y.failed.length} die(s) failed and are not counted: ${y.failed.map((f) => f.die_seed).join(', ')}`);
   out(`${y.jobs.executed} dies simulated, ${y.jobs.reused} reused, ${y.elapsed_s.toFixed(1)} s; wrote ${join(dir, 'yield.csv')}, ${join(dir, 'yield.json')}`);
 }
@@ -234,6 +248,18 @@ export async function yieldCommand(a: YieldArgs): Promise<YieldFile> {
   wholeNumber(a.dies, '--dies', 1);
   wholeNumber(a['first-seed'], '--first-seed', 0);
   const seeds = Array.from({ length: a.dies }, (_, i) => a['first-seed'] + i);
+  const strategies = (a.strategies ?? STRATEGIES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = strategies.filter((s) => !(STRATEGIES as readonly string[]).includes(s));
+  if (unknown.length || !strategies.length) throw new ConfigError(`--strategies: expected a comma-separated list of ${STRATEGIES.join(', ')}, got "${a.strategies}"`);
+  const K = wholeNumber(a['population-dies'], '--population-dies', 1) ?? 8;
+  const robust = { seeds: a['population-seeds'] ?? Array.from({ length: K }, (_, i) => a['first-seed'] + a.dies + i), virtual: wholeNumber(a.virtual, '--virtual', 0) ?? 0 };
+  robust.seeds.forEach((s) => wholeNumber(s, '--population-seeds', 0));
   const { dir, design, opts, executor, connect } = studySetup(a, 'yield');
-  return finishStudy(a, dir, executor, async () => (await connect(), runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, out: dir })), printYield);
+  return finishStudy(
+    a,
+    dir,
+    executor,
+    async () => (await connect(), runYield({ ...opts, design: design.config, seeds, spec: a.spec, accuracy: a.accuracy, out: dir, strategies: strategies as Strategy[], robust })),
+    printYield,
+  );
 }

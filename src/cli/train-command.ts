@@ -1,12 +1,18 @@
 import { join, resolve } from 'node:path';
-import { ConfigError, DATASETS, INPUT_NOTE, trainOverConditions, trainRunFull, type ConditionsTrainingFile, type EngineName, type ExecutorProgress, type InputReference, type TrainingFile } from '../index.js';
+import { ConfigError, DATASETS, INPUT_NOTE, parsePopulation, trainOverConditions, trainRobustRun, trainRunFull, type ConditionsTrainingFile, type EngineName, type ExecutorProgress, type InputReference, type RobustRunResult, type TrainingFile } from '../index.js';
 import { table } from './commands.js';
 import { Progress } from './progress.js';
 import { makeExecutor } from './study-commands.js';
 
 export interface TrainArgs {
-  /** Run folder holding models.json, e.g. runs/iris-1. */
-  run: string;
+  /** Run folder holding models.json, e.g. runs/iris-1 (strategy aware). */
+  run?: string;
+  strategy?: 'aware' | 'robust';
+  /** Strategy robust: run folders of characterized dies, and virtual:N. */
+  population?: string[];
+  /** Strategy robust: the folder the population codes go to; with conditions: where their codes go (default <run>/conditions). */
+  out?: string;
+  'virtual-seed'?: number;
   dataset?: 'iris' | 'mnist';
   /** Directory of the standard MNIST IDX files (instead of the packaged digits). */
   mnistIdx?: string;
@@ -20,7 +26,6 @@ export interface TrainArgs {
   conditions?: string;
   input?: InputReference;
   engine?: EngineName;
-  out?: string;
   study?: string;
   executor?: string;
   concurrency?: number;
@@ -30,7 +35,15 @@ export interface TrainArgs {
 
 /** Options of `codesign train`, for yargs' `.options(trainOptions)`. */
 export const trainOptions = {
-  run: { type: 'string', demandOption: true, describe: 'run folder with models.json (written by characterize or fit), e.g. runs/iris-1' },
+  run: { type: 'string', describe: 'run folder with models.json (written by characterize or fit), e.g. runs/iris-1: aware codes for its die' },
+  strategy: { choices: ['aware', 'robust'] as const, default: 'aware' as const, describe: 'aware: codes for the die of --run (with the baselines); robust: one code set for every die of the design, trained over --population, written to --out' },
+  population: {
+    type: 'string',
+    array: true,
+    describe:
+      'robust: the population, K run folders of characterized dies of one design (each batch trains on one of them); add virtual:N to train on N virtual dies sampled from a multivariate normal fitted to those K instead (the K dies then only validate). e.g. --population runs/die-21 runs/die-22 virtual:64',
+  },
+  'virtual-seed': { type: 'number', describe: 'robust with virtual:N: seed of the virtual dies (default: --seed)' },
   dataset: { choices: DATASETS, describe: 'dataset (default: iris for 3 output classes, mnist otherwise); a network with one input more than the dataset gets a constant bias input' },
   'mnist-idx': { type: 'string', describe: 'directory with the standard MNIST IDX files (train-images-idx3-ubyte, ...) instead of the packaged 10,000 digits' },
   epochs: { type: 'number', describe: 'most epochs of each training\'s first phase (default iris 400, mnist 30); early stopping on validation accuracy' },
@@ -42,7 +55,7 @@ export const trainOptions = {
   conditions: { type: 'string', describe: 'train one code set over the die\'s models at several operating conditions, e.g. temperature=0,27,85 or temperature=0,85,vdd=1.62,1.98 (every combination; corner=... too): each condition characterized (jobs as in codesign pvt), the loss averaged over them; writes <out>/weights.json and training.json' },
   input: { choices: ['fixed', 'ptat'] as const, default: 'fixed' as const, describe: `with --conditions: fixed: ${INPUT_NOTE.fixed}; ptat: ${INPUT_NOTE.ptat}` },
   engine: { choices: ['wasm', 'ngspice'] as const, default: 'wasm' as const, describe: 'with --conditions: the simulator that characterizes the conditions' },
-  out: { type: 'string', describe: 'with --conditions: folder for weights.json and training.json (default <run>/conditions; the run\'s own codes stay)' },
+  out: { type: 'string', describe: 'robust: folder for weights.json (deploys on any die of the design), population.json (fitted statistics), robust.json; with --conditions: folder for weights.json and training.json (default <run>/conditions; the run\'s own codes stay)' },
   study: { type: 'string', describe: 'with --conditions: folder of the condition folders and jobs (default <run>/pvt, shared with codesign pvt)' },
   executor: { type: 'string', describe: 'with --conditions: local (default) or redis://host[:port][/db] (served by codesign worker processes)' },
   concurrency: { type: 'number', describe: 'with --conditions: conditions characterized at once (default: all cores; local executor)' },
@@ -56,7 +69,10 @@ const out = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s 
  * `codesign train --run <dir>`: trains mismatch-aware codes for the die of a run folder and
  * the three baselines next to them; writes weights.json and training.json into the folder.
  */
-export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
+export async function trainCommand(a: TrainArgs): Promise<TrainingFile | RobustRunResult> {
+  if (a.strategy === 'robust') return robustCommand(a);
+  if (a.population || a.out || a['virtual-seed'] !== undefined) throw new ConfigError('--population, --out and --virtual-seed go with --strategy robust');
+  if (!a.run) throw new ConfigError('--run: name the run folder of the die to train for (or --strategy robust --population ... --out DIR)');
   const { dir, training, weights, result } = await trainRunFull(a.run, a);
   const paths = { weights: join(dir, 'weights.json'), training: join(dir, 'training.json') };
   if (a.json) {
@@ -88,6 +104,8 @@ export async function trainCommand(a: TrainArgs): Promise<TrainingFile> {
 
 /** `codesign train --run <dir> --conditions ...`: one code set over the die's models at several conditions, next to the run's own codes. */
 export async function trainConditionsCommand(a: TrainArgs & { conditions: string }): Promise<ConditionsTrainingFile> {
+  if (!a.run) throw new ConfigError('--run: --conditions trains over the conditions of the die of a run folder; name it');
+  if (a.strategy === 'robust') throw new ConfigError('--conditions: trains one die over its conditions; --strategy robust trains over a population of dies (use one or the other)');
   const study = resolve(a.study ?? join(a.run, 'pvt'));
   if (a.timeout !== undefined && !(Number.isFinite(a.timeout) && a.timeout > 0)) throw new ConfigError(`--timeout: expected seconds > 0, got ${a.timeout}`);
   const { executor, where, connect } = makeExecutor(a, study);
@@ -98,7 +116,7 @@ export async function trainConditionsCommand(a: TrainArgs & { conditions: string
   };
   try {
     await connect();
-    const r = await trainOverConditions({ ...a, engine: a.engine ?? 'wasm', timeoutS: a.timeout, executor, study, onProgress });
+    const r = await trainOverConditions({ ...a, run: a.run, engine: a.engine ?? 'wasm', timeoutS: a.timeout, executor, study, onProgress });
     const t = r.training, paths = { weights: join(r.dir, 'weights.json'), training: join(r.dir, 'training.json') };
     if (a.json) {
       out(JSON.stringify({ run: t.run, ...paths, conditions: t.conditions, metrics: t.metrics }, null, 2));
@@ -113,4 +131,25 @@ export async function trainConditionsCommand(a: TrainArgs & { conditions: string
   } finally {
     await executor.close();
   }
+}
+
+/** `codesign train --strategy robust --population DIR... [virtual:N] --out DIR`: one code set over a population of dies. */
+async function robustCommand(a: TrainArgs): Promise<RobustRunResult> {
+  if (a.run) throw new ConfigError('--run: robust codes are trained over --population and written to --out, not into a die\'s run folder');
+  if (!a.population?.length) throw new ConfigError('--population: name the run folders of the characterized dies (codesign characterize --seed S --out DIR for each)');
+  if (!a.out) throw new ConfigError('--out: name the folder for the population codes (weights.json, population.json, robust.json)');
+  const r = await trainRobustRun(parsePopulation(a.population), a.out, { ...a, virtualSeed: a['virtual-seed'] });
+  const paths = ['weights.json', 'population.json', 'robust.json'].map((f) => join(r.dir, f));
+  const b = r.robust;
+  if (a.json) {
+    out(JSON.stringify({ out: r.dir, files: paths, ...b, curve: undefined }, null, 2));
+    return r;
+  }
+  const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+  const over = b.virtual_dies ? `${b.virtual_dies} virtual dies (seed ${b.virtual_seed}) sampled from the model fitted to K = ${b.k} dies` : `K = ${b.k} dies`;
+  out(`trained one code set ${b.layers.join('-')} on ${b.dataset} over ${over}: ${b.dies.map((d) => d.die_seed).join(', ')} (design ${b.design_hash}), seed ${b.seed}, best epoch ${b.best_epoch}/${b.epochs_run}, ${b.elapsed_s.toFixed(1)} s`);
+  out(table(['die', 'test accuracy (fitted models; a training die, not held out)'], b.training_dies_test_accuracy.map((d) => [d.die_seed, pct(d.accuracy)])));
+  out(`deploy on any die of the design: codesign verify --run <die folder> --weights ${paths[0]}`);
+  out(`wrote ${paths.join(', ')}`);
+  return r;
 }

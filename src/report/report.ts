@@ -15,6 +15,7 @@ import { renderSvg } from './render.js';
 import { accuracy, settlingWaveform, somaGain, somaTransfer, spiceVsModel, summaryFacts, synapseGain, weightCodes, type RunData } from './run-plots.js';
 import { pareto, studyFacts, sweepDeltas, sweepTable, yieldHistogram, type StudyData } from './study-plots.js';
 import { PVT_FILES, pvtCorners, pvtCurrents, pvtFacts, pvtTable, pvtTemperature, readPvt } from './pvt-plots.js';
+import { yieldCurve } from './yield-curve.js';
 
 export interface ReportOptions {
   /** Output file (default `<dir>/report.html`). */
@@ -127,7 +128,7 @@ async function runOutcomes(f: Folder, opts: ReportOptions): Promise<{ outcomes: 
 
 function studyOutcomes(f: Folder): { outcomes: Outcome[]; data: StudyData } {
   const data: StudyData = { f, sweep: studyRows(f, 'sweep.json', 'rows', 'sweep.csv'), sweepFile: obj(f.json('sweep.json')), yieldFile: obj(f.json('yield.json')), dies: studyRows(f, 'yield.json', 'per_die', 'yield.csv') };
-  const outcomes = [pareto(data, 0), pareto(data, 1), sweepDeltas(data), yieldHistogram(data)];
+  const outcomes = [pareto(data, 0), pareto(data, 1), sweepDeltas(data), yieldHistogram(data), yieldCurve(data)];
   // Energy is the second cost axis: drawn when the sweep has it, not listed as missing when it has area only.
   if (!isFigure(outcomes[1]) && isFigure(outcomes[0])) outcomes.splice(1, 1);
   return { outcomes, data };

@@ -13,3 +13,4 @@ export type { StudyOptions } from './study.js';
 export { characterizeConditions, conditionGrid, currentShift, GRID_NOTE, INPUT_NOTE, PVT_COLUMNS, readRunDie, runPvt, type CharacterizeConditionsOptions, type CodeSetInfo, type Condition, type ConditionModels, type GridForm, type GridOptions, type PvtFile, type PvtOptions, type PvtRow } from './pvt.js';
 export type { CodeSetResult, ConditionJobInput, ConditionModelsResult, PvtJobInput, PvtJobResult } from './condition-job.js';
 export { listedConditions, parseConditions, trainOverConditions, type TrainOverConditionsOptions } from './condition-train.js';
+export { STRATEGIES, checkDisjoint, robustStrategy, type CharacterizeJobInput, type DeployJobInput, type RobustOutcome, type RobustStudyOptions, type Strategy } from './robust.js';

@@ -7,6 +7,7 @@ import { ConfigError } from '../util/errors.js';
 import type { EnergyMode } from '../verify/index.js';
 import { runConditionModelsJob, runPvtJob } from './condition-job.js';
 import { runFlowRecord, type FlowRecord, type FlowVerify } from './flow.js';
+import { runCharacterizeJob, runDeployJob } from './robust.js';
 
 /** What a worker gives every job: the study folder its relative paths start from, and its core share. */
 export interface JobContext {
@@ -81,7 +82,13 @@ export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<
 export const SCRATCH_DIRS: readonly string[] = ['batches'];
 
 /** Every job kind a worker can run. */
-export const HANDLERS: Record<string, JobHandler> = { flow: runFlowJob as JobHandler, pvt: runPvtJob as JobHandler, 'condition-models': runConditionModelsJob as JobHandler };
+export const HANDLERS: Record<string, JobHandler> = {
+  flow: runFlowJob as JobHandler,
+  pvt: runPvtJob as JobHandler,
+  'condition-models': runConditionModelsJob as JobHandler,
+  characterize: runCharacterizeJob as JobHandler,
+  deploy: runDeployJob as JobHandler,
+};
 
 export async function runJob(kind: string, input: unknown, ctx: JobContext): Promise<unknown> {
   const handler = HANDLERS[kind];

@@ -3,6 +3,7 @@ import type { DesignInput } from '../design/index.js';
 import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { GENERATOR_VERSION } from '../util/version.js';
+import { checkDisjoint, robustStrategy, STRATEGIES, type RobustStudyOptions, type Strategy } from './robust.js';
 import { wilson } from './stats.js';
 import { dieJob, runJobs, writeCsv, type StudyOptions } from './study.js';
 
@@ -17,6 +18,10 @@ export interface YieldOptions extends StudyOptions {
   accuracy: AccuracySource;
   /** Study folder: dies/die-<seed>/, jobs/, yield.csv, yield.json. */
   out: string;
+  /** The networks judged (default: all three with `robust`, else naive and aware); robust needs `robust`. */
+  strategies?: Strategy[];
+  /** Robust: the training dies (seeds disjoint from `seeds`, the held-out dies) and virtual dies. */
+  robust?: RobustStudyOptions;
 }
 
 /** Yield of one network (naive or aware): share of dies that meet the spec, 95 % Wilson interval. */
@@ -31,9 +36,12 @@ export interface YieldEstimate {
 export interface YieldDie {
   die_seed: number;
   naive: number | null;
+  /** The population codes on this (held-out) die. */
+  robust: number | null;
   aware: number | null;
   spice: number | null;
   spice_naive: number | null;
+  spice_robust: number | null;
   ideal_quantized: number | null;
   ok: boolean;
   error: string | null;
@@ -47,8 +55,12 @@ export interface YieldFile {
   /** Successful dies (the denominator); failed ones are listed in `failed` and not counted. */
   dies: number;
   accuracy_source: AccuracySource;
+  strategies: Strategy[];
   naive: YieldEstimate;
+  /** Population codes, judged on the held-out dies (`dies`) only; trained on `robust_training.dies`. */
+  robust?: YieldEstimate;
   aware: YieldEstimate;
+  robust_training?: { dies: number[]; virtual_dies: number; dir: string; weights_sha256: string; failed: { die_seed: number; error: string }[] } | null;
   failed: { die_seed: number; error: string }[];
   per_die: YieldDie[];
   options: { engine: string; verify: string; samples: number | null; energy: string; energy_samples: number | null; train_seed: number; epochs: number | null };
@@ -56,7 +68,7 @@ export interface YieldFile {
   elapsed_s: number;
 }
 
-export const YIELD_COLUMNS = ['die_seed', 'naive', 'aware', 'spice', 'spice_naive', 'ideal_quantized', 'ok', 'error'] as const;
+export const YIELD_COLUMNS = ['die_seed', 'naive', 'robust', 'aware', 'spice', 'spice_naive', 'spice_robust', 'ideal_quantized', 'ok', 'error'] as const;
 
 function estimate(accs: number[], spec: number): YieldEstimate {
   const pass = accs.filter((a) => a >= spec - 1e-12).length;
@@ -74,23 +86,33 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
   const spiceSource = o.accuracy === 'spice';
   if (spiceSource && o.verify === 'none') throw new ConfigError('--accuracy spice needs SPICE verification: drop --verify none');
   if (!(o.spec > 0 && o.spec <= 1)) throw new ConfigError(`--spec: expected an accuracy in (0, 1], e.g. 0.9, got ${o.spec}`);
+  const strategies = STRATEGIES.filter((s) => (o.strategies ?? (o.robust ? STRATEGIES : ['naive', 'aware'])).includes(s));
+  if (strategies.includes('robust')) {
+    if (!o.robust) throw new ConfigError('yield: the robust strategy needs its training dies (robust.seeds)');
+    checkDisjoint(o.seeds, o.robust.seeds);
+  }
   const jobs = o.seeds.map((seed) => dieJob(o, o.design, seed, join('dies', `die-${seed}`), { verifyNaive: spiceSource }));
   const { outcomes, executed, skipped } = await runJobs(o, jobs);
+  const robust = strategies.includes('robust')
+    ? await robustStrategy({ ...o, robust: o.robust!, spice: spiceSource }, outcomes.filter((d) => d.ok).map((d) => ({ seed: d.seed, dir: d.dir })))
+    : undefined;
   const perDie: YieldDie[] = outcomes.map((d) => {
     const a = d.ok ? d.result.accuracy : undefined;
     return {
       die_seed: d.seed,
       naive: a?.naive ?? null,
+      robust: robust?.model.get(d.seed) ?? null,
       aware: a?.aware ?? null,
       spice: a?.spice ?? null,
       spice_naive: a?.spice_naive ?? null,
+      spice_robust: robust?.spice.get(d.seed) ?? null,
       ideal_quantized: a?.ideal_quantized ?? null,
       ok: d.ok,
       error: d.ok ? null : `${d.error.name}: ${d.error.message}`,
     };
   });
   const good = perDie.filter((d) => d.ok);
-  const pick = (d: YieldDie, net: 'naive' | 'aware') => (spiceSource ? (net === 'naive' ? d.spice_naive : d.spice) : d[net]) ?? NaN;
+  const pick = (d: YieldDie, net: Strategy) => (spiceSource ? { naive: d.spice_naive, robust: d.spice_robust, aware: d.spice }[net] : d[net]) ?? NaN;
   const file: YieldFile = {
     format: 'codesign-yield/1',
     generator: GENERATOR_VERSION,
@@ -98,8 +120,17 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
     spec: o.spec,
     dies: good.length,
     accuracy_source: o.accuracy,
+    strategies,
     naive: estimate(good.map((d) => pick(d, 'naive')), o.spec),
+    ...(robust ? { robust: estimate(good.map((d) => pick(d, 'robust')).filter(Number.isFinite), o.spec) } : {}),
     aware: estimate(good.map((d) => pick(d, 'aware')), o.spec),
+    ...(robust
+      ? {
+          robust_training: robust.training
+            ? { dies: robust.training.dies.map((d) => d.die_seed), virtual_dies: robust.training.virtual_dies, dir: robust.training.dir, weights_sha256: robust.training.weights_hash, failed: robust.failed }
+            : { dies: [], virtual_dies: o.robust!.virtual, dir: '', weights_sha256: '', failed: robust.failed },
+        }
+      : {}),
     failed: perDie.filter((d) => !d.ok).map((d) => ({ die_seed: d.die_seed, error: d.error! })),
     per_die: perDie,
     options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },

@@ -135,24 +135,7 @@ export class Engine {
       }
       this.inputs.set(name, dst);
     }
-    for (const ly of this.layers) {
-      const { I, J, Jp, T } = ly;
-      for (let i = 0; i < I; i++)
-        for (let j = 0; j < J; j++) {
-          const k = i * J + j, q = i * Jp + j;
-          f[(ly.sAp >> 2) + q] = T.sumPos[k] / CODE_MAX;
-          f[(ly.sAn >> 2) + q] = T.sumNeg[k] / CODE_MAX;
-          if (ly.hasB) {
-            f[(ly.sBp >> 2) + q] = T.sumDPos[k] / CODE_MAX;
-            f[(ly.sBn >> 2) + q] = T.sumDNeg[k] / CODE_MAX;
-          }
-        }
-    }
-    for (const ly of this.layers) {
-      f.set(ly.soma.a, ly.a >> 2);
-      f.set(ly.soma.t, ly.t >> 2);
-      if (this.quantized) this.fillTable(ly);
-    }
+    for (const ly of this.layers) this.writeDevices(ly);
     const C = L[L.length - 1];
     this.out = new Float64Array(maxRows * C);
     this.dOut = new Float64Array(maxRows * C);
@@ -162,6 +145,60 @@ export class Engine {
 
   private readonly OUT: number;
   private readonly DOUT: number;
+
+  /** A layer's device data in wasm memory: straight-through slopes, the somas' a and t, requantize's table. */
+  private writeDevices(ly: Layer): void {
+    const f = this.f32, { I, J, Jp, T } = ly;
+    for (let i = 0; i < I; i++)
+      for (let j = 0; j < J; j++) {
+        const k = i * J + j, q = i * Jp + j;
+        f[(ly.sAp >> 2) + q] = T.sumPos[k] / CODE_MAX;
+        f[(ly.sAn >> 2) + q] = T.sumNeg[k] / CODE_MAX;
+        if (ly.hasB) {
+          f[(ly.sBp >> 2) + q] = T.sumDPos[k] / CODE_MAX;
+          f[(ly.sBn >> 2) + q] = T.sumDNeg[k] / CODE_MAX;
+        }
+      }
+    f.set(ly.soma.a, ly.a >> 2);
+    f.set(ly.soma.t, ly.t >> 2);
+    if (this.quantized) this.fillTable(ly);
+  }
+
+  /**
+   * Moves the training to another die of the same network (multi.ts: one code set over many
+   * dies): every layer's devices are replaced, the shadow weights and Adam's moments stay, the
+   * effective weights follow the new devices. The input somas are not in the engine's state
+   * here: give each batch's input activity with setInputs. Both dies must agree on the
+   * synapses' log term (it sets the memory layout).
+   */
+  setDevices(net: DeviceNet): void {
+    if (net.layers.join() !== this.net.layers.join()) throw new Error(`setDevices: network ${net.layers.join('-')} is not the engine's ${this.net.layers.join('-')}`);
+    const cached = this.devices.get(net), f = this.f32;
+    this.layers.forEach((ly, l) => {
+      const T = tables(net.synapses[l]);
+      if (T.logTerm !== ly.hasB) throw new Error(`setDevices: weight layer ${l} ${T.logTerm ? 'has' : 'has no'} synapse log term, unlike the engine's first die`);
+      ly.T = T;
+      ly.soma = net.somas[l + 1];
+      if (cached) deviceRegions(ly, this.quantized).forEach(([p], r) => f.set(cached[l][r], p >> 2));
+      else this.writeDevices(ly);
+      this.rewriteEffective(ly, true);
+    });
+    if (!cached) this.devices.set(net, this.layers.map((ly) => deviceRegions(ly, this.quantized).map(([p, n]) => f.slice(p >> 2, (p >> 2) + n))));
+  }
+
+  /** Each die's device data as setDevices last wrote it (filling requantize's table is most of a switch's cost). */
+  private devices = new WeakMap<DeviceNet, Float32Array[][]>();
+
+  /** The first layer's input activity for n rows, h = the input somas' outputs [n x I] (units of input_scale): a batch to forward without gather. */
+  setInputs(h: Float64Array, n: number): void {
+    const ly = this.layers[0], f = this.f32, I = ly.I, K = ly.K, H = ly.H >> 2;
+    for (let r = 0; r < n; r++)
+      for (let i = 0; i < I; i++) {
+        const v = h[r * I + i];
+        f[H + r * K + i] = v;
+        if (ly.hasB) f[H + r * K + I + i] = v > 0 ? v * log(v) : 0;
+      }
+  }
 
   /** requantize's table: A and B of every code -7..7 of every weight, from the device's bit gains. */
   private fillTable(ly: Layer): void {
@@ -367,6 +404,12 @@ export class Engine {
     const p99 = ratios?.map((a) => a.sort()[Math.min(a.length - 1, Math.floor(0.99 * (a.length - 1) + 0.5))]);
     return { loss: loss / n, accuracy: correct / n, ...(p99 ? { rangeP99: p99 } : {}) };
   }
+}
+
+/** Where a layer's device data lives in wasm memory: [byte offset, floats] of the slopes, a, t and requantize's table. */
+function deviceRegions(ly: Layer, quantized: boolean): [number, number][] {
+  const n = ly.I * ly.Jp;
+  return [[ly.sAp, n], [ly.sAn, n], ...(ly.hasB ? ([[ly.sBp, n], [ly.sBn, n]] as [number, number][]) : []), [ly.a, ly.J], [ly.t, ly.J], ...(quantized ? ([[ly.tab, (ly.I * ly.J * ly.tstride) / 4]] as [number, number][]) : [])];
 }
 
 function somaSlope(s: SomaLayer, u: number, j: number): number {

@@ -35,6 +35,16 @@ const optionsSchema = z.object({
   rangePhase: z.object({ epochs: z.number().int().positive(), lr: z.number().positive(), penalty: z.number().positive(), target: z.number().positive(), anneal: z.number().min(0).max(1) }).nullable().default(null),
 });
 
+/** What population codes were trained over: the characterized dies (and how many virtual dies sampled from their fitted model). */
+export const populationRecord = z.object({
+  dies: z.array(z.object({ die_seed: z.number().int().nonnegative(), models_hash: z.string() })).min(1),
+  /** Virtual dies sampled from the model fitted to `dies` that training ran on (0: it ran on `dies` themselves). */
+  virtual_dies: z.number().int().nonnegative(),
+  virtual_seed: z.number().int(),
+  /** SHA-256 of the population.json bytes (the fitted statistics). */
+  population_sha256: z.string(),
+});
+
 /** weights.json: the mismatch-aware codes of one die, what verification writes into the netlist. */
 export const weightsSchema = z.object({
   format: z.literal(WEIGHTS_FORMAT),
@@ -49,10 +59,10 @@ export const weightsSchema = z.object({
   epochs_run: z.number().int().nonnegative(),
   best_epoch: z.number().int().nonnegative(),
   engine: z.string(),
-  /** SHA-256 of the models.json bytes the codes were trained for. */
-  models_hash: z.string(),
+  /** SHA-256 of the models.json bytes the codes were trained for (codes of one die; population codes record `population` instead). */
+  models_hash: z.string().optional(),
   design_hash: z.string(),
-  die_seed: z.number().int().nonnegative(),
+  die_seed: z.number().int().nonnegative().optional(),
   input_scale: z.number().positive(),
   options: optionsSchema,
   /**
@@ -61,6 +71,11 @@ export const weightsSchema = z.object({
    * run's models only. models_hash above is then the run's own models.json (the die's record).
    */
   conditions: z.array(conditionEntry).optional(),
+  /** Codes trained over a population of dies of the design (train --strategy robust): they deploy on any die of it. */
+  population: populationRecord.optional(),
+}).superRefine((w, ctx) => {
+  if (!w.population && (w.die_seed === undefined || w.models_hash === undefined))
+    ctx.addIssue({ code: 'custom', path: ['die_seed'], message: 'codes of one die record die_seed and models_hash; population codes record population' });
 });
 
 const epochLog = z.object({

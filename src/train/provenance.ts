@@ -38,6 +38,8 @@ export interface WeightsSource {
   cross_die: boolean;
   /** The same die at another operating condition than it was trained at (a condition.json folder); absent otherwise. */
   cross_condition?: { trained_at: OperatingPoint; deployed_at: OperatingPoint };
+  /** Population codes (train --strategy robust): the dies they were trained over, and whether this die is held out (not among them). */
+  population?: { dies: number[]; virtual_dies: number; held_out: boolean };
 }
 
 /** The `provenance` record of verify.json and verify-full.json: the die, its models and the weights. */
@@ -128,6 +130,8 @@ export function readRunWeights(dir: string, die: DieIdentity, explicit?: string)
   const path = resolve(explicit ?? join(run, 'weights.json'));
   const { raw, sha256 } = readHashedJson(path, explicit ? `--weights: ${path} not found` : `${path} not found: run codesign train --run ${run} first`);
   const here = die;
+  const population = populationOf(raw);
+  if (population) return populationWeights(run, path, raw, sha256, population, here, !!explicit);
   const record = trainedFor(raw);
   const sameDie = !!record && record.design_hash === here.design_hash && record.die_seed === here.die_seed;
   const sameModels = sameDie && (here.models_hash === undefined || record!.models_hash === here.models_hash);
@@ -162,6 +166,34 @@ function conditionOfFolder(run: string, here: DieIdentity): ConditionRecord | un
   const design = resolveDesign(readRunJson(run, 'design.json', ''), designPath);
   if (design.hash !== here.design_hash || design.config.seed !== here.die_seed) return undefined;
   return checkCondition(readHashedJson(path, `${path} not found`).raw, path, design, designPath);
+}
+
+/** The population a weights file records it was trained over, or null (codes of one die). */
+function populationOf(raw: unknown): { design_hash: string; dies: number[]; virtual_dies: number } | null {
+  const w = raw as { design_hash?: unknown; population?: { dies?: { die_seed?: unknown }[]; virtual_dies?: unknown } } | null;
+  const p = w?.population;
+  if (!p || typeof w!.design_hash !== 'string' || !Array.isArray(p.dies) || !p.dies.every((d) => typeof d?.die_seed === 'number')) return null;
+  return { design_hash: w!.design_hash, dies: p.dies.map((d) => d.die_seed as number), virtual_dies: typeof p.virtual_dies === 'number' ? p.virtual_dies : 0 };
+}
+
+/**
+ * Population codes deploy on any die of the design they were trained for, as the folder's
+ * weights.json or as --weights: they depend on no die's models. A die of another design
+ * (other sizes, PDK, network) is a mix-up and refused unless given on purpose (--weights).
+ */
+function populationWeights(run: string, path: string, raw: unknown, sha256: string, p: NonNullable<ReturnType<typeof populationOf>>, here: DieIdentity, explicit: boolean): RunWeights {
+  const sameDesign = p.design_hash === here.design_hash;
+  const over = `dies ${p.dies.join(', ')} of design ${p.design_hash}${p.virtual_dies ? ` (${p.virtual_dies} virtual dies sampled from their fitted model)` : ''}`;
+  if (!sameDesign && !explicit)
+    throw new ConfigError(`${path} holds population codes trained over ${over}, but ${run} holds ${describeDie(here)} of another design: train population codes for this design (codesign train --strategy robust), or give them as --weights ${path} to deploy them on purpose`);
+  const rel = relative(run, path);
+  const file = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+  const held_out = !p.dies.includes(here.die_seed);
+  const source: WeightsSource = { file, sha256, trained_for: null, cross_die: !sameDesign, population: { dies: p.dies, virtual_dies: p.virtual_dies, held_out } };
+  const note = sameDesign
+    ? held_out ? undefined : `population codes ${path} were trained over ${over}, which include this die: it is not held out`
+    : `population codes ${path} were trained over ${over}; deployed on ${describeDie(here)} of another design as asked (--weights)`;
+  return { raw, path, source, note };
 }
 
 /** The `provenance` record of a result computed on a run folder's die with these weights. */

@@ -84,9 +84,18 @@ function positiveInt(v: number | undefined, name: string): number | undefined {
 }
 
 /**
- * Trains mismatch-aware codes for the die of a run folder (its models.json) and the three
- * baselines next to them; writes training.json, then weights.json (last: it marks a
- * complete training).
+ * The dataset (with a constant bias input when the network has one input more than it has
+ * features) and the training options for a die's network: the dataset defaults, overridden by
+ * what the caller set. `path` names models.json in errors.
+ */
+export function trainingSetup(models: DieModels, path: string, o: TrainRunOptions): { data: Dataset; biasInput: boolean; options: WeightsFile['options']; seed: number } {
+  const { data, biasInput } = runDataset(models, path, o.dataset, o.mnistIdx);
+  return { data, biasInput, ...runTrainOptions(data.name, o) };
+}
+
+/**
+ * Trains mismatch-aware codes for the die of a run folder (its models.json) and the baselines
+ * next to them; writes training.json, then weights.json (last: it marks a complete training).
  */
 export async function trainRun(run: string, o: TrainRunOptions = {}): Promise<TrainingFile> {
   return (await trainRunFull(run, o)).training;

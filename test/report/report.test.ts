@@ -25,8 +25,8 @@ async function studyFolder(): Promise<string> {
   ];
   const columns = Object.keys(rows[0]);
   await writeCsv(join(dir, 'sweep.csv'), columns, rows);
-  const perDie = [0.9, 0.93, 0.87, 0.97, 0.9, 0.83].map((aware, k) => ({ die_seed: k + 1, naive: aware - 0.2 + 0.05 * (k % 2), aware, spice: null, spice_naive: null, ideal_quantized: 0.93, ok: true, error: null }));
-  perDie.push({ die_seed: 7, naive: null as never, aware: null as never, spice: null, spice_naive: null, ideal_quantized: null as never, ok: false, error: 'ConvergenceError: ...' as never });
+  const perDie = [0.9, 0.93, 0.87, 0.97, 0.9, 0.83].map((aware, k) => ({ die_seed: k + 1, naive: aware - 0.2 + 0.05 * (k % 2), robust: aware - 0.05, aware, spice: null, spice_naive: null, ideal_quantized: 0.93, ok: true, error: null }));
+  perDie.push({ die_seed: 7, naive: null as never, robust: null as never, aware: null as never, spice: null, spice_naive: null, ideal_quantized: null as never, ok: false, error: 'ConvergenceError: ...' as never });
   const est = (pass: number) => ({ yield: pass / 6, lo: 0.1, hi: 0.9, pass, dies: 6 });
   writeFileSync(join(dir, 'yield.json'), JSON.stringify({ format: 'codesign-yield/1', dataset: 'iris+bias', spec: 0.9, dies: 6, accuracy_source: 'model', naive: est(0), aware: est(4), failed: [], per_die: perDie, options: { engine: 'ngspice' } }));
   return dir;
@@ -84,8 +84,10 @@ describe('codesign report', () => {
   browser('a study folder: Pareto plots and the yield histogram, read from CSV and JSON', async () => {
     const dir = await studyFolder();
     const r = await writeReport(dir);
-    expect(r.plots).toEqual(['pareto', 'pareto-energy', 'sweep-deltas', 'yield']);
+    expect(r.plots).toEqual(['pareto', 'pareto-energy', 'sweep-deltas', 'yield', 'yield-curve']);
     const html = readFileSync(r.path, 'utf8');
+    expect(html).toContain('naive 6 dies, robust 6 dies, aware 6 dies'); // the yield-against-spec curve of the three strategies
+    expect(html).toMatch(/<td class="num">92\.0 %<\/td>/); // die 4's robust accuracy in the per-die table
     expect(html).toContain('extra_column');
     // The per-point table: aware - naive and aware - ideal quantized (a CSV without the _minus_ columns: the means' difference).
     expect(html).toContain('<td>p0</td><td class="num">3</td><td class="num">+28.0</td><td></td><td class="num">-3.0</td>');
@@ -103,7 +105,7 @@ describe('codesign report', () => {
     writeFileSync(join(part, 'yield.json'), '{ not json');
     const r = await writeReport(part);
     expect(r.plots).toEqual(['pareto', 'pareto-energy', 'sweep-deltas']);
-    expect(r.skipped).toEqual(['yield']);
+    expect(r.skipped).toEqual(['yield', 'yield-curve']);
     expect(r.notes[0].reason).toMatch(/yield\.json not valid JSON/);
   });
 

@@ -86,3 +86,51 @@ describe('codesign yield', () => {
     600_000,
   );
 });
+
+describe('codesign yield with the robust strategy', () => {
+  it('refuses training dies that are also held-out dies, before anything runs', async () => {
+    const out = tempDir();
+    const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 1 });
+    const o: YieldOptions = { design: resolveDesign({}).config, seeds: [1, 2, 3], spec: 0.9, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', energy: 'none', trainSeed: 1, out, executor, robust: { seeds: [3, 4], virtual: 0 } };
+    try {
+      await expect(runYield(o)).rejects.toThrow('--population-seeds: die(s) 3 are also held-out dies; robust codes are judged only on dies they never saw');
+      await expect(runYield({ ...o, robust: undefined, strategies: ['robust'] })).rejects.toThrow(/needs its training dies/);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  native(
+    'robust codes trained once on 2 training dies, judged on 4 held-out dies; the same seeds give the same codes and yields',
+    async () => {
+      const out = tempDir();
+      const run = async () => {
+        const executor = new LocalExecutor({ store: join(out, 'jobs'), root: out, workers: 2 });
+        const o: YieldOptions = { design: resolveDesign({ mismatch: { enabled: true } }).config, seeds: [1, 2, 3, 4], spec: 0.9, accuracy: 'model', dataset: 'iris', engine: 'ngspice', verify: 'none', energy: 'none', trainSeed: 1, out, executor, robust: { seeds: [5, 6], virtual: 0 } };
+        try {
+          return await runYield(o);
+        } finally {
+          await executor.close();
+        }
+      };
+      const y = await run();
+      expect(y.strategies).toEqual(['naive', 'robust', 'aware']);
+      expect(y.robust_training).toMatchObject({ dies: [5, 6], virtual_dies: 0, dir: 'robust', failed: [] });
+      expect(y.robust).toMatchObject({ dies: 4 });
+      expect(y.robust!.lo).toBeLessThanOrEqual(y.robust!.yield);
+      expect(y.robust!.hi).toBeGreaterThanOrEqual(y.robust!.yield);
+      for (const d of y.per_die) expect(d.robust).toBeGreaterThan(0.3);
+      const weights = JSON.parse(readFileSync(join(out, 'robust', 'weights.json'), 'utf8'));
+      expect(weights.population.dies.map((d: { die_seed: number }) => d.die_seed)).toEqual([5, 6]);
+      const csv = readFileSync(join(out, 'yield.csv'), 'utf8').trim().split('\n');
+      expect(csv[0].split(',')).toEqual([...YIELD_COLUMNS]);
+      const again = await run();
+      expect(readFileSync(join(out, 'robust', 'weights.json'), 'utf8')).toBe(JSON.stringify(weights) + '\n');
+      expect(again.per_die).toEqual(y.per_die);
+      expect(again.robust).toEqual(y.robust);
+      const report = await writeReport(out);
+      expect(report.plots).toContain('yield-curve');
+    },
+    900_000,
+  );
+});

@@ -102,11 +102,14 @@ describe('codesign train', () => {
     await expect(trainCommand({ run: wrongNet, dataset: 'mnist' })).rejects.toThrow(/network 4-10-3 does not fit dataset mnist \(196 inputs/);
     await expect(trainCommand({ run: wrongNet, epochs: 0 })).rejects.toThrow('epochs: expected a positive integer, got 0');
     await expect(trainCommand({ run: wrongNet, lr: -1 })).rejects.toThrow('lr: expected a positive number, got -1');
+    await expect(trainCommand({})).rejects.toThrow(/--run: name the run folder/);
+    await expect(trainCommand({ run: wrongNet, population: [wrongNet] })).rejects.toThrow('--population, --out and --virtual-seed go with --strategy robust');
   });
 
   it('exports its yargs options', () => {
     expect(Object.keys(trainOptions)).toEqual(expect.arrayContaining(['run', 'dataset', 'epochs', 'seed', 'mnist-idx']));
-    expect(trainOptions.run.demandOption).toBe(true);
+    expect(trainOptions.strategy.choices).toEqual(['aware', 'robust']);
+    expect(trainOptions.strategy.default).toBe('aware');
     expect(trainOptions.dataset.choices).toEqual(['iris', 'mnist']);
   });
 });
