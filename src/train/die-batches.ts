@@ -12,12 +12,11 @@ import type { Dataset, Split } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
 import { Stream } from '../mismatch/rng.js';
 import { ConfigError } from '../util/errors.js';
-import { quantize } from './codes.js';
 import { deviceNet, type DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
 import { inputLayer } from './network.js';
 import { DEFAULT_RANGE, currentLimits, networkScale, type CurrentRange } from './scale.js';
-import { W_CLIP, evaluate, initialWeights, shuffle, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
+import { W_CLIP, evaluate, initialWeights, shuffle, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
 
 const { ceil, max, min } = Math;
@@ -116,11 +115,7 @@ export function trainOverNets(module: WebAssembly.Module, train: DeviceNet[], va
     else if (epoch - best.epoch >= o.patience) break;
   }
   return {
-    weights: best.W,
-    codes: best.W.map((w) => Int8Array.from(w, quantize)),
-    curve,
-    best_epoch: best.epoch,
-    epochs_run: curve.length,
+    ...trainResult(best, true, curve),
     logit_scale: logitScale,
     chain_gain: chain,
     batches_per_die: batches,

@@ -12,11 +12,11 @@
 import type { Dataset } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
 import { Stream } from '../mismatch/rng.js';
-import { CODE_MAX, quantize, tables } from './codes.js';
+import { CODE_MAX, tables } from './codes.js';
 import { deviceNet, nominalNet, type DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
 import { DEFAULT_RANGE, currentLimits, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
-import { W_CLIP, initialWeights, shuffle, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
+import { W_CLIP, initialWeights, shuffle, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
 
 const { min, sqrt } = Math;
@@ -124,13 +124,7 @@ export function trainAcross(module: WebAssembly.Module, members: Member[], data:
     if (valAcc > best.acc || (valAcc === best.acc && valLoss < best.loss)) best = { epoch, acc: valAcc, loss: valLoss, W: W.map((w) => Float64Array.from(w)) };
     else if (epoch - best.epoch >= o.patience) break;
   }
-  return {
-    weights: best.W,
-    codes: o.quantized ? best.W.map((w) => Int8Array.from(w, quantize)) : null,
-    curve,
-    best_epoch: best.epoch,
-    epochs_run: curve.length,
-  };
+  return trainResult(best, !!o.quantized, curve);
 }
 
 /** What a training over several models derived for each: its network scale (chain gain, logit scale) and current limits (A). */

@@ -203,9 +203,14 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
     if (better(c, best)) best = { ...c, W: e.weights() };
     else if (epoch - best.epoch >= o.patience) break;
   }
+  return trainResult(best, !!o.quantized, curve);
+}
+
+/** A training's result from its best epoch (weights, and codes when quantized) and its curve. */
+export function trainResult(best: { epoch: number; W: Float64Array[] }, quantized: boolean, curve: EpochLog[]): TrainResult {
   return {
     weights: best.W,
-    codes: o.quantized ? best.W.map((w) => Int8Array.from(w, quantize)) : null,
+    codes: quantized ? best.W.map((w) => Int8Array.from(w, quantize)) : null,
     curve,
     best_epoch: best.epoch,
     epochs_run: curve.length,
