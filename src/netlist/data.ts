@@ -25,12 +25,17 @@ export interface SimOptions {
   bypass?: boolean;
   /** Print run statistics (`acct`): native runs then report their Newton iterations. */
   stats?: boolean;
+  /**
+   * Newton iterations a DC sweep point may take before ngspice gives up on it and falls back
+   * to gmin stepping (`itl2`; ngspice's default 50).
+   */
+  sweepIterations?: number;
 }
 
 export const DEFAULT_OPTIONS: SimOptions = { gmin: 1e-12, abstol: 1e-15, reltol: 1e-6, vntol: 1e-9 };
 
 export function optionsLine(o: SimOptions): string {
-  return `gmin=${formatNumber(o.gmin)} abstol=${formatNumber(o.abstol)} reltol=${formatNumber(o.reltol)} vntol=${formatNumber(o.vntol)}${o.klu ? ' klu' : ''}${o.bypass ? ' bypass=1' : ''}${o.stats ? ' acct' : ''}`;
+  return `gmin=${formatNumber(o.gmin)} abstol=${formatNumber(o.abstol)} reltol=${formatNumber(o.reltol)} vntol=${formatNumber(o.vntol)}${o.klu ? ' klu' : ''}${o.bypass ? ' bypass=1' : ''}${o.stats ? ' acct' : ''}${o.sweepIterations ? ` itl2=${o.sweepIterations}` : ''}`;
 }
 
 /** Header and preamble fields shared by every generated file. */

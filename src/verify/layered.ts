@@ -7,7 +7,7 @@ import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors
 import { formatNumber, formatSi } from '../util/si.js';
 import { mapLimit } from '../util/concurrency.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
-import { somaStart, startTable, synapseStart, type StartTable } from './start.js';
+import { offInput, somaStart, startTable, synapseStart, type StartTable } from './start.js';
 
 /** A group of samples whose simulation failed (the other groups still finish). */
 export interface SampleFailure {
@@ -112,14 +112,29 @@ export interface LayeredOptions {
   supply?: boolean;
 }
 
-/** Options of every layered netlist: the DC benches' tolerances, run statistics (Newton iterations), device bypass. */
-const layeredOptions = (bypass: boolean): SimOptions => ({ ...DEFAULT_OPTIONS, stats: true, bypass });
+/**
+ * Newton iterations a sample's point may take with the node start before ngspice falls back to
+ * gmin stepping (ngspice's default: 50). A few points of MNIST output layers need 100..300
+ * from their start; gmin stepping then cost more (layer 2 of 10 digits: 1,029 Newton iterations
+ * with 50, 517 with 1,000).
+ */
+const NODE_START_SWEEP_ITERATIONS = 1000;
+
+/** Options of every layered netlist: the DC benches' tolerances, run statistics (Newton iterations), device bypass, the sweep point's iteration limit. */
+const layeredOptions = (bypass: boolean, sweepIterations?: number): SimOptions => ({ ...DEFAULT_OPTIONS, stats: true, bypass, ...(sweepIterations ? { sweepIterations } : {}) });
 
 /** Networks with fewer synapses start from the replica diodes by default (see LayeredOptions.start). */
 const NODE_START_MIN_SYNAPSES = 1000;
 
-/** Conductance of the start pins, S. */
-const START_GATE = 1e-3;
+/**
+ * Resistance of the start pins closed (stage 0) and open (stage 1), ohm. Closed at 1 ohm, the
+ * pinned point lands on the start at once (an MNIST hidden neuron, 50 digits: 642 Newton
+ * iterations, 746 at 1 kohm; 0.01 ohm: 644). The switch model's "off" state (control v(stage)
+ * below its threshold) is the closed pin: the same model with the control inverted (v(stage)
+ * above a negative threshold) never closed in ngspice 39's DC sweep (2,081 instead of 131
+ * Newton iterations on an MNIST hidden neuron, 10 digits).
+ */
+const START_PIN = { closed: 1, open: 1e20 };
 
 /** pwl(v(idx), ...) points of start voltages: 0.1 mV resolution is plenty for a start. */
 function startPoints(values: ArrayLike<number>): string {
@@ -155,9 +170,9 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const C = layers[L];
   let runs = 0;
   let iterations = 0;
-  const options = layeredOptions(opts.bypass ?? true);
   const synapseCount = layers.slice(0, -1).reduce((a, n, k) => a + n * layers[k + 1], 0);
   const startNodes = opts.predicted !== undefined && (opts.start ?? (synapseCount >= NODE_START_MIN_SYNAPSES ? 'nodes' : 'diode')) === 'nodes';
+  const options = layeredOptions(opts.bypass ?? true, startNodes ? NODE_START_SWEEP_ITERATIONS : undefined);
   const table: StartTable | undefined = startNodes ? await startTable(engine, design, opts.timeoutMs) : undefined;
   const chunkOf = (k: number) => Math.max(1, Math.floor(chunkT / (5 + 11 * (k === 0 ? 0 : layers[k - 1]) + (k === L ? 1 : 0))));
   const chunksOf = (k: number) => {
@@ -200,10 +215,12 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
             pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: pwlPoints(col(prevVp, fanIn, i, 0)), vn: pwlPoints(col(prevVn, fanIn, i, 0)) })),
             inputs: k === 0 ? js.map((i) => ({ i, current: pwlPoints(col(inputs, n0, i, s0)) })) : [],
             pinned,
-            startAid: table ? { gate: formatNumber(START_GATE) } : false,
+            startAid: table ? { closed: formatNumber(START_PIN.closed), open: formatNumber(START_PIN.open) } : false,
             somas: js.map((j) => {
               const mm = drawInstance(design, seed, 'soma', somaPath(k, j));
-              const start = startCurrent ? Array.from(startCurrent(j), (c) => somaStart(table!, c)) : undefined;
+              // A soma predicted off starts where its nominal fan-in holds its input (the input layer's, with no fan-in, at the default).
+              const offAt = (s: number) => (k === 0 ? undefined : offInput(table!, Array.from({ length: fanIn }, (_, i) => ({ code: codes[k - 1][i][j], vp: prevVp[s * fanIn + i] }))));
+              const start = startCurrent ? Array.from(startCurrent(j), (c, s) => somaStart(table!, c, c > 0 ? undefined : offAt(s))) : undefined;
               const node = `s${k}_${j}`;
               return {
                 j,

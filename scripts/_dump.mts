@@ -1,0 +1,13 @@
+import { cpSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createEngine } from '../src/spice/index.js';
+import { PRESETS, resolveDesign } from '../src/design/index.js';
+import { verifyRun } from '../src/verify/index.js';
+const dir = '/tmp/lay/die';
+cpSync('/work/runs/mnist-1', dir, { recursive: true, filter: (s) => !s.includes('/batches') });
+mkdirSync('/tmp/lay/nets', { recursive: true });
+const e = await createEngine('ngspice', resolveDesign({ ...PRESETS.mnist }).pdk, { cache: false, workers: 2 });
+const proxy: any = new Proxy(e, { get(t: any, k) { if (k === 'run') return async (job: any) => { writeFileSync(`/tmp/lay/nets/${job.label}.sp`, job.netlist); const r = await t.run(job); console.log(job.label, r.iterations); return r; }; const v = t[k]; return typeof v === 'function' ? v.bind(t) : v; } });
+const t0 = performance.now();
+const r = await verifyRun(proxy, dir, { mode: 'layered', samples: Number(process.argv[2] ?? 10) });
+console.log('s', (performance.now() - t0) / 1000);
+await e.close();
