@@ -16,7 +16,7 @@ import { deviceNet, type DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
 import { inputLayer } from './network.js';
 import { DEFAULT_RANGE, currentLimits, networkScale, type CurrentRange } from './scale.js';
-import { W_CLIP, evaluate, initialWeights, shuffle, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
+import { W_CLIP, epochBatches, evaluate, initialWeights, shuffle, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
 
 const { ceil, max, min } = Math;
@@ -82,10 +82,9 @@ export function trainOverNets(module: WebAssembly.Module, train: DeviceNet[], va
   let best: { epoch: number; acc: number; loss: number; W: Float64Array[] } = { epoch: 0, acc: mean(start.map((x) => x.accuracy)), loss: mean(start.map((x) => x.loss)), W: init.map((w) => Float64Array.from(w)) };
   const idx = new Uint32Array(N);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    shuffle(order, idx);
     let lossSum = 0, correct = 0;
-    for (let from = 0; from < N; from += o.batch) {
-      const b = idx.subarray(from, min(N, from + o.batch)), n = b.length;
+    for (const b of epochBatches(order, idx, o.batch)) {
+      const n = b.length;
       const slot = step % train.length;
       if (slot === 0) shuffle(dieOrder, dies);
       const d = dies[slot];

@@ -16,7 +16,7 @@ import { CODE_MAX, tables } from './codes.js';
 import { deviceNet, nominalNet, type DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
 import { DEFAULT_RANGE, currentLimits, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
-import { W_CLIP, initialWeights, shuffle, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
+import { W_CLIP, epochBatches, initialWeights, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
 
 const { min, sqrt } = Math;
@@ -73,10 +73,9 @@ export function trainAcross(module: WebAssembly.Module, members: Member[], data:
   let best = { epoch: 0, acc: -1, loss: Infinity, W: W.map((w) => Float64Array.from(w)) };
   const idx = new Uint32Array(N);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    shuffle(order, idx);
     let lossSum = 0, correct = 0;
-    for (let from = 0; from < N; from += o.batch) {
-      const b = idx.subarray(from, min(N, from + o.batch)), n = b.length, y = Uint8Array.from(b, (k) => data.train.y[k]);
+    for (const b of epochBatches(order, idx, o.batch)) {
+      const n = b.length, y = Uint8Array.from(b, (k) => data.train.y[k]);
       for (const g of grad) g.fill(0);
       let stepLoss = 0, stepCorrect = 0;
       engines.forEach((e, k) => {

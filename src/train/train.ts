@@ -131,6 +131,12 @@ export function shuffle(order: Stream, idx: Uint32Array): Uint32Array {
   return idx;
 }
 
+/** One epoch's minibatches: `idx` (the sample indices, one per training sample) shuffled by `order`, then cut into runs of `batch`. */
+export function* epochBatches(order: Stream, idx: Uint32Array, batch: number): Generator<Uint32Array> {
+  shuffle(order, idx);
+  for (let from = 0; from < idx.length; from += batch) yield idx.subarray(from, min(idx.length, from + batch));
+}
+
 /**
  * Trains shadow weights for the devices of `net` (a die's, or nominal ones): quantize in the
  * forward pass, straight-through gradient, softmax cross-entropy, Adam, early stopping on
@@ -185,10 +191,9 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
   }
   const idx = new Uint32Array(N);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
-    shuffle(order, idx);
     let lossSum = 0, correct = 0;
-    for (let from = 0; from < N; from += o.batch) {
-      const b = idx.subarray(from, min(N, from + o.batch)), n = b.length;
+    for (const b of epochBatches(order, idx, o.batch)) {
+      const n = b.length;
       const lr = o.schedule === 'cosine' ? 0.5 * o.lr * (1 + Math.cos((Math.PI * step) / steps)) : o.lr;
       const r = e.step('train', b, Uint8Array.from(b, (k) => data.train.y[k]), { ...o, lr, logitScale }, W_CLIP);
       step++;
