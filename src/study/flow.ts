@@ -64,6 +64,8 @@ export interface FlowOptions {
   energy?: EnergyMode;
   /** Test samples of that measurement (default 20 for the estimate, 10 for the full transient); 0 skips it. */
   energySamples?: number;
+  /** Window per sample of that measurement, s (default: the estimate's or the full transient's; longer for slow design points, whose samples otherwise end unsettled). */
+  energyPeriod?: number;
   trainSeed?: number;
   epochs?: number;
   /** Threads for the three trainings (default: every core for big trainings). */
@@ -124,8 +126,8 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
   const energySamples = energy === 'none' ? 0 : (opts.energySamples ?? (energy === 'estimate' ? 20 : 10));
   const timed =
     energySamples === 0 ? undefined
-    : energy === 'estimate' ? await stage('energy-estimate', () => estimateRun(engine, dir, { samples: energySamples }))
-    : await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: energySamples }));
+    : energy === 'estimate' ? await stage('energy-estimate', () => estimateRun(engine, dir, { samples: energySamples, period: opts.energyPeriod }))
+    : await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: energySamples, period: opts.energyPeriod }));
   const acc = Object.fromEntries(training.baselines.map((b) => [b.name, b.test_accuracy])) as Record<string, number>;
   const t = timed?.timing as Record<string, any> | undefined;
   const summary: FlowRecord = {
