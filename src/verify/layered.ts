@@ -202,8 +202,8 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
       // Each soma's start current per sample in the group: the input layer's is known exactly.
       const startCurrent = table ? (k === 0 ? (j: number) => col(inputs, n0, j, s0) : (j: number) => col(pred!, n, j, s0)) : undefined;
       const pinned = !!pred || !!table;
-      // Pinned netlists sweep two stages per sample; the released one (odd rows) is the result.
-      const row = (s: number) => (pinned ? 2 * s + 1 : s);
+      // The diode start sweeps two stages per sample, the released one (odd rows) the result; the node start releases within each sample's point.
+      const row = (s: number) => (pinned && !table ? 2 * s + 1 : s);
       try {
         await mapLimit(chunksOf(k), engine.concurrency * 2, async (js) => {
           const text = render('tb/layer_dc.sp.hbs', {

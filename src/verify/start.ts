@@ -51,7 +51,7 @@ const CODES = Array.from({ length: 15 }, (_, k) => k - 7);
  */
 function grids(design: Design) {
   const lo = 1e-3 * design.config.input_scale, hi = 3 * design.config.input_scale;
-  const current = [0, ...Array.from({ length: 16 }, (_, k) => lo * (hi / lo) ** (k / 15))];
+  const current = [0, ...Array.from({ length: 12 }, (_, k) => lo * 10 ** ((k - 12) / 3)), ...Array.from({ length: 16 }, (_, k) => lo * (hi / lo) ** (k / 15))];
   const step = 0.05;
   const n = Math.floor(design.vdd / 2 / step);
   return { current, out: [0, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, ...Array.from({ length: n }, (_, k) => (k + 1) * step)] };
