@@ -144,10 +144,20 @@ export function somaStart(t: StartTable, current: number, offInput = OFF_INPUT_V
 
 /** The presynaptic current cell [k, k+1] of a simulated vp and the weight toward k+1 (vp falls as the current rises). */
 function presynapticCell(t: StartTable, vp: number): [number, number] {
-  const vpAxis = t.soma.vp;
-  const n = vpAxis.length;
-  const [kr, wr] = locate(Array.from({ length: n }, (_, i) => vpAxis[n - 1 - i]), vp);
-  return [n - 2 - kr, 1 - wr];
+  const rising = risingVp(t);
+  const [kr, wr] = locate(rising, vp);
+  return [rising.length - 2 - kr, 1 - wr];
+}
+
+/** The nominal soma's vp in ascending order (over falling current), built once per table: it is searched for every synapse and sample. */
+const ascendingVp = new WeakMap<StartTable, Float64Array>();
+function risingVp(t: StartTable): Float64Array {
+  let a = ascendingVp.get(t);
+  if (!a) {
+    a = Float64Array.from(t.soma.vp).reverse();
+    ascendingVp.set(t, a);
+  }
+  return a;
 }
 
 /**
@@ -197,9 +207,10 @@ export function synapseStart(t: StartTable, code: number, vp: number, out: numbe
   const [o, wo] = locate(t.out, out);
   const nO = t.out.length;
   const out2: Record<string, number> = {};
-  for (const [name, tab] of Object.entries(nodes)) {
-    const at = (h: number) => lerp(tab[h * nO + o], tab[h * nO + o + 1], wo);
-    out2[name] = lerp(at(k), at(k + 1), wh);
+  const a = k * nO + o, b = a + nO;
+  for (const name in nodes) {
+    const tab = nodes[name];
+    out2[name] = lerp(lerp(tab[a], tab[a + 1], wo), lerp(tab[b], tab[b + 1], wo), wh);
   }
   return out2;
 }
