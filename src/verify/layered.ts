@@ -151,15 +151,14 @@ const layeredOptions = (bypass: boolean, sweepIterations?: number): SimOptions =
 const NODE_START_MIN_SYNAPSES = 1000;
 
 /**
- * Resistance of the start pins closed (stage 0) and open (stage 1), ohm. Closed at 1 ohm, the
- * pinned point lands on the start at once (an MNIST hidden neuron, 50 digits: 642 Newton
- * iterations, 746 at 1 kohm; 0.01 ohm: 644). The switch model's "off" state (control v(stage)
- * below its threshold) is the closed pin: the same model with the control inverted (v(stage)
- * above a negative threshold) never closed in ngspice 39's DC sweep (2,081 instead of 131
- * Newton iterations on an MNIST hidden neuron, 10 digits).
+ * Resistance of the start pins closed (while ngspice converges the pinned circuit, in its
+ * junction and fix modes) and open (after), ohm. Closed at 1 ohm, the pinned circuit lands on
+ * the start at once (an MNIST hidden neuron, 50 digits, two points per sample: 642 Newton
+ * iterations, 746 at 1 kohm; 0.01 ohm: 644). In those two modes ngspice gives a switch its
+ * zero ("off") state whatever its control, so the model's off resistance is the closed pin and
+ * its on resistance, reached once the control v(stage) = 1 is read, the open one.
  */
 const START_PIN = { closed: 1, open: 1e20 };
-
 
 /** Names of the network netlist's nodes a layered netlist also has (not its sources or start aids). */
 const NETWORK_NODE = /^v\((s\d+_\d+(?:_vp|_vn)?|x[sw][\d_]+\.\w+|r_\d+)\)$/;
