@@ -53,16 +53,40 @@ export interface SpiceOutputs {
   supply?: Float64Array;
 }
 
+const exact = (v: number) => formatNumber(v, 10);
+
 /** A pwl(v(idx), ...) argument list: value k at sample k. */
 export function pwlPoints(values: ArrayLike<number>): string {
-  const pts: string[] = [];
-  for (let k = 0; k < values.length; k++) pts.push(`${k}, ${formatNumber(values[k], 10)}`);
-  if (values.length === 1) pts.push(`1, ${formatNumber(values[0], 10)}`);
-  return pts.join(', ');
+  return swept(values, exact, false).pwl!;
 }
 
+/**
+ * A source's value per sample for layer_dc.sp.hbs: `dc` when it is the same for every sample
+ * (and `constant` allows it), else the points of pwl(v(idx), ...). ngspice evaluates every
+ * behavioural source at every Newton iteration, and each adds an entry to the sweep node's
+ * matrix column; a constant takes a plain independent source (on an MNIST hidden neuron, 20
+ * digits: a third of the presynaptic sources, background pixels, and a fifth of the starts).
+ */
+function swept(values: ArrayLike<number>, format: (v: number) => string, constant: boolean): { dc?: string; pwl?: string } {
+  const text = Array.from(values, format);
+  if (constant && text.every((t) => t === text[0])) return { dc: text[0] };
+  const pts = text.map((t, k) => `${k}, ${t}`);
+  if (text.length === 1) pts.push(`1, ${text[0]}`);
+  return { pwl: pts.join(', ') };
+}
+
+/** Start voltages: 0.1 mV resolution is plenty for a start. */
+const startVolts = (v: number) => v.toFixed(4);
+
 export interface LayeredOptions {
-  /** Transistors per netlist (neurons of a layer are split into chunks of about this size; default 2,500: one MNIST hidden neuron, since a netlist needs as many Newton iterations per point as its worst neuron). */
+  /**
+   * Transistors per netlist (default 600): the somas of a layer are split into as few netlists
+   * of about this size as it takes, of equal size. A netlist needs as many Newton iterations
+   * per point as its worst soma, so an MNIST hidden soma (2,161 transistors) or output soma (556)
+   * gets a netlist of its own (the output layer of 20 digits: 2,359 Newton iterations of
+   * one-soma netlists cost 20 % less CPU than 978 of four-soma ones); the input layer's 196
+   * somas (5 transistors each) go in 2 netlists, one per core.
+   */
   chunkTransistors?: number;
   /**
    * Samples per DC sweep (default 50). Every sample is a pwl() point of each presynaptic
@@ -127,22 +151,14 @@ const layeredOptions = (bypass: boolean, sweepIterations?: number): SimOptions =
 const NODE_START_MIN_SYNAPSES = 1000;
 
 /**
- * Resistance of the start pins closed (stage 0) and open (stage 1), ohm. Closed at 1 ohm, the
- * pinned point lands on the start at once (an MNIST hidden neuron, 50 digits: 642 Newton
- * iterations, 746 at 1 kohm; 0.01 ohm: 644). The switch model's "off" state (control v(stage)
- * below its threshold) is the closed pin: the same model with the control inverted (v(stage)
- * above a negative threshold) never closed in ngspice 39's DC sweep (2,081 instead of 131
- * Newton iterations on an MNIST hidden neuron, 10 digits).
+ * Resistance of the start pins closed (while ngspice converges the pinned circuit, in its
+ * junction and fix modes) and open (after), ohm. Closed at 1 ohm, the pinned circuit lands on
+ * the start at once (an MNIST hidden neuron, 50 digits, two points per sample: 642 Newton
+ * iterations, 746 at 1 kohm; 0.01 ohm: 644). In those two modes ngspice gives a switch its
+ * zero ("off") state whatever its control, so the model's off resistance is the closed pin and
+ * its on resistance, reached once the control v(stage) = 1 is read, the open one.
  */
 const START_PIN = { closed: 1, open: 1e20 };
-
-/** pwl(v(idx), ...) points of start voltages: 0.1 mV resolution is plenty for a start. */
-function startPoints(values: ArrayLike<number>): string {
-  const pts: string[] = [];
-  for (let k = 0; k < values.length; k++) pts.push(`${k}, ${values[k].toFixed(4)}`);
-  if (values.length === 1) pts.push(`1, ${values[0].toFixed(4)}`);
-  return pts.join(', ');
-}
 
 /** Names of the network netlist's nodes a layered netlist also has (not its sources or start aids). */
 const NETWORK_NODE = /^v\((s\d+_\d+(?:_vp|_vn)?|x[sw][\d_]+\.\w+|r_\d+)\)$/;
@@ -165,7 +181,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   if (inputs.length % n0 !== 0) throw new ConfigError(`inputs: ${inputs.length} values is not a multiple of ${n0} input somas`);
   const N = inputs.length / n0;
   const perRun = opts.samplesPerRun ?? 50;
-  const chunkT = opts.chunkTransistors ?? 2500;
+  const chunkT = opts.chunkTransistors ?? 600;
   const L = layers.length - 1;
   const C = layers[L];
   let runs = 0;
@@ -175,9 +191,15 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const options = layeredOptions(opts.bypass ?? true, startNodes ? NODE_START_SWEEP_ITERATIONS : undefined);
   const table: StartTable | undefined = startNodes ? await startTable(engine, design, opts.timeoutMs) : undefined;
   const chunkOf = (k: number) => Math.max(1, Math.floor(chunkT / (5 + 11 * (k === 0 ? 0 : layers[k - 1]) + (k === L ? 1 : 0))));
+  // As few chunks as chunkOf allows, of equal size (the first ones one soma larger).
   const chunksOf = (k: number) => {
+    const count = Math.ceil(layers[k] / chunkOf(k));
     const out: number[][] = [];
-    for (let j0 = 0; j0 < layers[k]; j0 += chunkOf(k)) out.push(Array.from({ length: Math.min(chunkOf(k), layers[k] - j0) }, (_, q) => j0 + q));
+    for (let c = 0, j0 = 0; c < count; c++) {
+      const size = Math.floor(layers[k] / count) + (c < layers[k] % count ? 1 : 0);
+      out.push(Array.from({ length: size }, (_, q) => j0 + q));
+      j0 += size;
+    }
     return out;
   };
   const groups = sampleGroups(N, perRun);
@@ -202,8 +224,8 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
       // Each soma's start current per sample in the group: the input layer's is known exactly.
       const startCurrent = table ? (k === 0 ? (j: number) => col(inputs, n0, j, s0) : (j: number) => col(pred!, n, j, s0)) : undefined;
       const pinned = !!pred || !!table;
-      // Pinned netlists sweep two stages per sample; the released one (odd rows) is the result.
-      const row = (s: number) => (pinned ? 2 * s + 1 : s);
+      // The diode start sweeps two stages per sample, the released one (odd rows) the result; the node start releases within each sample's point.
+      const row = (s: number) => (pinned && !table ? 2 * s + 1 : s);
       try {
         await mapLimit(chunksOf(k), engine.concurrency * 2, async (js) => {
           const text = render('tb/layer_dc.sp.hbs', {
@@ -212,8 +234,9 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
             layer: k,
             targets: `${js[0]}..${js[js.length - 1]}`,
             lastSample: Math.max(1, m - 1),
-            pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: pwlPoints(col(prevVp, fanIn, i, 0)), vn: pwlPoints(col(prevVn, fanIn, i, 0)) })),
-            inputs: k === 0 ? js.map((i) => ({ i, current: pwlPoints(col(inputs, n0, i, s0)) })) : [],
+            // The node start takes plain sources for values the same in every sample (the diode start keeps codesign 0.1.0's netlists).
+            pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: swept(col(prevVp, fanIn, i, 0), exact, !!table), vn: swept(col(prevVn, fanIn, i, 0), exact, !!table) })),
+            inputs: k === 0 ? js.map((i) => ({ i, current: swept(col(inputs, n0, i, s0), exact, !!table) })) : [],
             pinned,
             startAid: table ? { closed: formatNumber(START_PIN.closed), open: formatNumber(START_PIN.open) } : false,
             somas: js.map((j) => {
@@ -228,7 +251,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
                 // Diode start: predicted input current per sample (0 when negative) into a replica of the input diode; pinned at stage 0, released at stage 1.
                 pin: pred && !table ? pinData(design, mm, k, j, `pwl(v(idx), ${pwlPoints(col(pred, n, j, s0).map((v) => (v > 0 ? v : 0)))})`, 'pwl(v(stage), 0, 1e-3, 1, 0)') : false,
                 starts: start
-                  ? ([['in', node], ['vp', `${node}_vp`], ['vn', `${node}_vn`]] as const).map(([key, nd]) => ({ id: `_${nd}`, node: nd, target: startPoints(start.map((v) => v[key])) }))
+                  ? ([['in', node], ['vp', `${node}_vp`], ['vn', `${node}_vn`]] as const).map(([key, nd]) => ({ id: `_${nd}`, node: nd, target: swept(start.map((v) => v[key]), startVolts, true) }))
                   : [],
                 readout: k === L ? readoutData(design, seed, j) : false,
                 synapses: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => {
@@ -242,7 +265,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
                     j,
                     bits: codeBits(code),
                     devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))),
-                    starts: st ? Object.keys(st[0]).map((nd) => ({ id: `_${name}_${nd}`, node: `${name}.${nd}`, target: startPoints(st.map((v) => v[nd])) })) : [],
+                    starts: st ? Object.keys(st[0]).map((nd) => ({ id: `_${name}_${nd}`, node: `${name}.${nd}`, target: swept(st.map((v) => v[nd]), startVolts, true) })) : [],
                   };
                 }),
               };
