@@ -116,9 +116,12 @@ function aggregateCells(codes: Codes, models: DieModels, dark: ReadonlySet<numbe
  * Input somas in `dark` (input current 0 over the whole analysis and before it) are left out
  * with their fan-out load: they are off and do not move, so they add nothing to any node, to
  * the supply current (leakage aside) or to the synapse currents; the aggregate cells keep
- * their devices. `devices` counts the whole reduced network, `simulated` what the netlist holds.
+ * their devices. `dc`: for a DC analysis, without the devices that only load nodes (the fan-out
+ * loads, each cell's other-sign devices): no current flows through them. `devices` counts the
+ * whole reduced network, `simulated` its devices less the dark input somas'.
  */
-export function reducedNetlist(design: Design, seed: number, codes: Codes, models: DieModels, analysis: string, options: SimOptions, tables: DeviceTables, dark: ReadonlySet<number> = new Set()): { text: string; devices: number; simulated: number } {
+export function reducedNetlist(design: Design, seed: number, codes: Codes, models: DieModels, analysis: string, options: SimOptions, tables: DeviceTables, leave: { dark?: ReadonlySet<number>; dc?: boolean } = {}): { text: string; devices: number; simulated: number } {
+  const dark = leave.dark ?? new Set<number>();
   const layers = design.config.layers;
   checkCodes(codes, layers, 'codes');
   if (models.layers.join('-') !== layers.join('-')) throw new ConfigError(`models.json: layers ${models.layers.join('-')} do not match the design's ${layers.join('-')}`);
@@ -183,6 +186,7 @@ export function reducedNetlist(design: Design, seed: number, codes: Codes, model
     fullTransistors: countTransistors(layers).transistors,
     devices: devices + left,
     dark: dark.size,
+    dc: leave.dc ?? false,
     somaLayers,
     readouts,
     lastLayer: L,
@@ -281,7 +285,7 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
   // Where each window settles to: the reduced network's own DC solution per sample.
   const dc = new Float64Array(N * C).fill(NaN), dcSupply = new Float64Array(N).fill(NaN);
   const dcDark = darkIn(0, N);
-  const dcNet = reducedNetlist(design, seed, codes, models, `.dc vidx 0 ${Math.max(1, N - 1)} 1\n.save ${saves}`, options, tables, dcDark);
+  const dcNet = reducedNetlist(design, seed, codes, models, `.dc vidx 0 ${Math.max(1, N - 1)} 1\n.save ${saves}`, options, tables, { dark: dcDark, dc: true });
   const swept = render('inputs_swept.inc.hbs', {
     description: `${N} samples`,
     lastSample: Math.max(1, N - 1),
@@ -318,7 +322,7 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
       return { i, points: pts.join(' ') };
     });
     const tStop = LEAD + m * period;
-    const net = reducedNetlist(design, seed, codes, models, `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(maxStep)}\n.save ${saves}`, options, tables, dark);
+    const net = reducedNetlist(design, seed, codes, models, `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(maxStep)}\n.save ${saves}`, options, tables, { dark });
     const text = inlineIncludes(net.text, {
       'inputs.inc': render('inputs_pwl.inc.hbs', { description: `${m} samples in a transient`, t0: formatSi(LEAD), period: formatSi(period), rise: formatSi(rise), sources }),
     });

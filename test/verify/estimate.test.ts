@@ -50,8 +50,9 @@ describe('energy estimate from the reduced network', () => {
       }
 
       // Input somas whose input is 0 throughout are left out of the reduced network: with
-      // input 0 dark in every sample, the same DC state and supply as with it simulated, and the
-      // same timing within the time steps' noise (the circuits differ, so do their steps).
+      // input 0 dark in every sample, the same DC state and supply as with it simulated, the same
+      // window power, and settling within the time steps' noise (measured up to 3 %: the
+      // circuits differ, so do their steps, and a 1.4 us settling time moves with them).
       const design = resolveDesign(JSON.parse(readFileSync(join(run, 'design.json'), 'utf8')));
       const { models } = readModels(run);
       const codes = JSON.parse(readFileSync(join(run, 'weights.json'), 'utf8')).codes;
@@ -65,8 +66,9 @@ describe('energy estimate from the reduced network', () => {
       kept.dc.forEach((v, q) => expect(Math.abs(left.dc[q] - v)).toBeLessThan(1e-4 * top));
       kept.dcSupply.forEach((v, s) => expect(Math.abs(left.dcSupply[s] / v - 1)).toBeLessThan(1e-4));
       kept.timing.forEach((t, s) => {
-        expect(Math.abs(left.timing[s]!.settle_s / t!.settle_s - 1)).toBeLessThan(0.03);
-        expect(Math.abs(left.timing[s]!.energy_to_settle_j / t!.energy_to_settle_j - 1)).toBeLessThan(0.03);
+        expect(Math.abs(left.timing[s]!.power_w / t!.power_w - 1)).toBeLessThan(0.01);
+        expect(Math.abs(left.timing[s]!.settle_s / t!.settle_s - 1)).toBeLessThan(0.05);
+        expect(Math.abs(left.timing[s]!.energy_to_settle_j / t!.energy_to_settle_j - 1)).toBeLessThan(0.05);
       });
     } finally {
       await engine.close();
