@@ -49,6 +49,8 @@ export interface ReducedResult {
   runs: number;
   /** Devices of the reduced netlist (transistors, each with its multiplier, once). */
   devices: number;
+  /** Input somas left out as dark (input 0 throughout): in the DC sweep, and per transient (samples [first, last + 1)). */
+  dark: { dc: number; transients: { samples: [number, number]; inputSomas: number }[] };
   /** Waveforms of the first transient, for plots. */
   wave: Waves;
   period: number;
@@ -285,6 +287,7 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
   // Where each window settles to: the reduced network's own DC solution per sample.
   const dc = new Float64Array(N * C).fill(NaN), dcSupply = new Float64Array(N).fill(NaN);
   const dcDark = darkIn(0, N);
+  const darkRuns: ReducedResult['dark']['transients'] = [];
   const dcNet = reducedNetlist(design, seed, codes, models, `.dc vidx 0 ${Math.max(1, N - 1)} 1\n.save ${saves}`, options, tables, { dark: dcDark, dc: true });
   const swept = render('inputs_swept.inc.hbs', {
     description: `${N} samples`,
@@ -311,6 +314,7 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
     const m = s1 - s0;
     const switchAt = (q: number) => LEAD + q * period;
     const dark = darkIn(s0, s1);
+    darkRuns.push({ samples: [s0, s1], inputSomas: dark.size });
     const sources = Array.from({ length: n0 }, (_, i) => i).filter((i) => !dark.has(i)).map((i) => {
       let prev = s0 > 0 ? inputs[(s0 - 1) * n0 + i] : 0;
       const pts = [`0 ${formatNumber(prev, 10)}`];
@@ -339,5 +343,6 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
     opts.onProgress?.(++done, total);
   });
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
-  return { samples: N, classes: C, dc, dcSupply, timing, failures, runs, devices: dcNet.devices, wave, period, maxStep, t0: LEAD };
+  darkRuns.sort((a, b) => a.samples[0] - b.samples[0]);
+  return { samples: N, classes: C, dc, dcSupply, timing, failures, runs, devices: dcNet.devices, dark: { dc: dcDark.size, transients: darkRuns }, wave, period, maxStep, t0: LEAD };
 }

@@ -62,6 +62,9 @@ describe('energy estimate from the reduced network', () => {
       const [left, kept] = await Promise.all([estimateReduced(engine, design, design.config.seed, codes, models, inputs, o), estimateReduced(engine, design, design.config.seed, codes, models, inputs, { ...o, keepDark: true })]);
       expect(left.failures).toEqual([]);
       expect(kept.failures).toEqual([]);
+      expect(left.dark.dc).toBeGreaterThanOrEqual(1);
+      expect(left.dark.transients.map((t) => t.inputSomas)).toEqual([left.dark.dc]);
+      expect(kept.dark).toEqual({ dc: 0, transients: [{ samples: [0, 4], inputSomas: 0 }] });
       const top = Math.max(...kept.dc.map(Math.abs));
       kept.dc.forEach((v, q) => expect(Math.abs(left.dc[q] - v)).toBeLessThan(1e-4 * top));
       kept.dcSupply.forEach((v, s) => expect(Math.abs(left.dcSupply[s] / v - 1)).toBeLessThan(1e-4));
