@@ -43,7 +43,7 @@ import {
   type VerifyMode,
 } from '../index.js';
 import { Progress } from './progress.js';
-import { designFromArgs, type DesignArgs } from './design-args.js';
+import { designFromArgs, positiveSeconds, type DesignArgs } from './design-args.js';
 import { reviewFolderCommand } from './review-commands.js';
 
 const out = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : s + "\n");
@@ -319,8 +319,8 @@ export interface VerifyArgs {
 export async function verifyCommand(a: VerifyArgs): Promise<void> {
   if (a.samples !== undefined && !(Number.isInteger(a.samples) && a.samples > 0)) throw new ConfigError(`--samples: expected a positive integer, got ${a.samples}`);
   if (a.samplesPerRun !== undefined && !(Number.isInteger(a.samplesPerRun) && a.samplesPerRun > 0)) throw new ConfigError(`--samples-per-run: expected a positive integer, got ${a.samplesPerRun}`);
-  for (const [flag, v] of [['--period', a.period], ['--max-step', a.maxStep]] as const)
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`${flag}: expected a positive time in seconds, got ${v}`);
+  positiveSeconds(a.period, '--period');
+  positiveSeconds(a.maxStep, '--max-step');
   const design = JSON.parse(await readFile(join(resolve(a.run), 'design.json'), 'utf8').catch(() => '{}'));
   if (a.mode === 'full' && a.engine === 'ngspice' && !(await ngspiceHasKlu()))
     process.stderr.write('verify: warning: this native ngspice has no KLU solver, so full mode orders the matrix with Sparse 1.3, which takes hours for MNIST-size networks; --engine wasm has KLU\n');
@@ -397,6 +397,7 @@ export interface RunArgs extends DesignArgs {
   samples?: number;
   energy?: EnergyMode;
   'energy-samples'?: number;
+  'energy-period'?: number;
   'train-seed'?: number;
   epochs?: number;
   json?: boolean;
@@ -418,6 +419,7 @@ export async function runCommand(a: RunArgs): Promise<void> {
       samples: a.samples,
       energy: a.energy,
       energySamples: a['energy-samples'],
+      energyPeriod: positiveSeconds(a['energy-period'], '--energy-period'),
       trainSeed: a['train-seed'],
       epochs: a.epochs,
       onStage: (st) => log(`[${st}]`),

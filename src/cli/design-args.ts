@@ -101,3 +101,9 @@ export function designFromArgs(args: DesignArgs, cell?: CellName): Design {
   }
   return resolveDesign(raw, args.design ? resolve(args.design) : 'design');
 }
+
+/** A time flag's value (--period, --energy-period, ...): a positive number of seconds, or undefined when not given. */
+export function positiveSeconds(v: number | undefined, flag: string): number | undefined {
+  if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new ConfigError(`${flag}: expected a positive time in seconds, got ${v}`);
+  return v;
+}

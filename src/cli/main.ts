@@ -151,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('samples', { type: 'number', describe: 'test samples verified in layered SPICE (default: the whole test split)' })
           .option('energy', { choices: ['estimate', 'full', 'none'] as const, describe: `latency, power and energy: estimate (reduced network), full (whole-network transient) or none (default: estimate above ${ESTIMATE_ABOVE_TRANSISTORS} transistors, else full)` })
           .option('energy-samples', { type: 'number', alias: 'full-samples', describe: 'test samples of the energy measurement (default 20 estimate, 10 full); 0 skips it' })
+          .option('energy-period', { type: 'number', describe: 'window per sample of the energy measurement, s (default 100e-6 estimate, 20e-6 full)' })
           .option('train-seed', { type: 'number', describe: 'training seed (default 1)' })
           .option('epochs', { type: 'number', describe: 'most training epochs' })
           .option('cache', { type: 'boolean', default: true }),

@@ -25,7 +25,7 @@ import {
   type YieldFile,
 } from '../index.js';
 import { table } from './commands.js';
-import { designFromArgs, designOptions, type DesignArgs } from './design-args.js';
+import { designFromArgs, designOptions, positiveSeconds, type DesignArgs } from './design-args.js';
 import { Progress } from './progress.js';
 
 const { seed: _seed, ...studyDesignOptions } = designOptions;
@@ -41,6 +41,7 @@ export const studyOptions = {
   verify: { choices: ['layered', 'none'] as const, describe: 'SPICE verification of each trained die (default: layered for iris, none for mnist)' },
   energy: { choices: ['estimate', 'full', 'none'] as const, describe: `latency, power and energy of every die: estimate (reduced network), full (whole-network transient) or none (sweep default: estimate above ${ESTIMATE_ABOVE_TRANSISTORS} transistors, else full; yield default: none)` },
   'energy-samples': { type: 'number', alias: 'full-samples', describe: 'test samples of the energy measurement (default 20 estimate, 10 full)' },
+  'energy-period': { type: 'number', describe: 'window per sample of the energy measurement, s (default 100e-6 estimate, 20e-6 full); longer for slow design points, whose samples otherwise end unsettled' },
   samples: { type: 'number', describe: 'test samples verified in layered SPICE (default: the whole test split)' },
   'train-seed': { type: 'number', default: 1, describe: 'training seed (initial weights, sample order), the same for every die' },
   epochs: { type: 'number', describe: 'most training epochs (default: the dataset default)' },
@@ -79,6 +80,7 @@ interface StudyArgs extends Omit<DesignArgs, 'seed'> {
   epochs?: number;
   energy?: EnergyMode;
   'energy-samples'?: number;
+  'energy-period'?: number;
   json?: boolean;
 }
 
@@ -127,6 +129,7 @@ function studySetup(a: StudyArgs, study: string) {
     verify: a.verify ?? (dataset === 'iris' ? 'layered' : 'none'),
     energy: a['energy-samples'] === 0 ? 'none' : (a.energy ?? (study === 'yield' ? 'none' : undefined)),
     energySamples: a['energy-samples'] || undefined,
+    energyPeriod: positiveSeconds(a['energy-period'], '--energy-period'),
     samples: a.samples,
     trainSeed: a['train-seed'],
     epochs: a.epochs,

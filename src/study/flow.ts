@@ -64,6 +64,8 @@ export interface FlowOptions {
   energy?: EnergyMode;
   /** Test samples of that measurement (default 20 for the estimate, 10 for the full transient); 0 skips it. */
   energySamples?: number;
+  /** Window per sample of that measurement, s (default: the estimate's or the full transient's; longer for slow design points, whose samples otherwise end unsettled). */
+  energyPeriod?: number;
   trainSeed?: number;
   epochs?: number;
   /** Threads for the three trainings (default: every core for big trainings). */
@@ -103,6 +105,24 @@ async function verifyNaive(engine: Engine, dir: string, weights: WeightsFile, id
   return (r.accuracy as { spice: number }).spice;
 }
 
+/**
+ * Per-run limit of the energy measurement's transients: they simulate many sample windows of a
+ * whole (or reduced) MNIST-size network, which takes minutes idle and can take an hour on a
+ * loaded machine; the engines' default (300 s, right for a characterization batch) would stop them.
+ */
+const ENERGY_TIMEOUT_MS = 3 * 3600_000;
+
+/** What a user must know about a die's energy measurement: samples that failed to simulate, and windows that ended unsettled (their figures are lower bounds). */
+function energyWarnings(timed: Record<string, unknown>): string[] {
+  const w: string[] = [];
+  const failures = (timed.failures ?? []) as { samples?: number[]; netlist?: string; error?: string }[];
+  if (failures.length) w.push(`energy: ${timed.samples} of ${timed.samples_requested ?? '?'} samples measured; ${failures.length} simulator run(s) failed: ${failures.map((f) => f.error ?? f.netlist).join('; ')}`);
+  const settled = (timed.timing as { settled_within_window?: { count: number; of: number }; period_s?: number } | undefined)?.settled_within_window;
+  if (settled && settled.count < settled.of)
+    w.push(`energy: ${settled.of - settled.count} of ${settled.of} samples did not settle within their window, so settling time and energy are lower bounds (a longer --energy-period)`);
+  return w;
+}
+
 /** runFlow with SPICE verification optional (studies): the SPICE fields are null when skipped. */
 export async function runFlowRecord(engine: Engine, design: Design, out: string, opts: FlowOptions = {}): Promise<FlowRecord> {
   const verify = opts.verify ?? 'layered';
@@ -124,8 +144,8 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
   const energySamples = energy === 'none' ? 0 : (opts.energySamples ?? (energy === 'estimate' ? 20 : 10));
   const timed =
     energySamples === 0 ? undefined
-    : energy === 'estimate' ? await stage('energy-estimate', () => estimateRun(engine, dir, { samples: energySamples }))
-    : await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: energySamples }));
+    : energy === 'estimate' ? await stage('energy-estimate', () => estimateRun(engine, dir, { samples: energySamples, period: opts.energyPeriod, timeoutMs: ENERGY_TIMEOUT_MS }))
+    : await stage('verify-full', () => verifyRun(engine, dir, { mode: 'full', samples: energySamples, period: opts.energyPeriod, timeoutMs: ENERGY_TIMEOUT_MS }));
   const acc = Object.fromEntries(training.baselines.map((b) => [b.name, b.test_accuracy])) as Record<string, number>;
   const t = timed?.timing as Record<string, any> | undefined;
   const summary: FlowRecord = {
@@ -158,7 +178,7 @@ export async function runFlowRecord(engine: Engine, design: Design, out: string,
     stages_s: stages,
     engine: await engine.identity(),
     provenance: { design_hash: design.hash, die_seed: design.config.seed, models_hash: training.models_hash, weights_hash: training.weights_hash ?? null },
-    warnings: training.warnings,
+    warnings: [...training.warnings, ...(timed ? energyWarnings(timed) : [])],
   };
   await writeFileAtomic(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;

@@ -39,6 +39,8 @@ export interface FlowJobInput {
   energy: EnergyMode;
   /** Test samples of that measurement (default 20 estimate, 10 full); 0 skips it. */
   energy_samples?: number;
+  /** Window per sample of that measurement, s (default: the method's). */
+  energy_period?: number;
   engine: EngineName;
   /** Run folder, relative to the study folder. */
   out: string;
@@ -66,6 +68,7 @@ export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<
       samples: input.samples,
       energy: input.energy,
       energySamples: input.energy_samples,
+      energyPeriod: input.energy_period,
       trainThreads: ctx.engineWorkers,
     });
     const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };

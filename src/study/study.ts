@@ -17,6 +17,8 @@ export interface StudyOptions {
   energy?: EnergyMode;
   /** Test samples of that measurement (default 20 estimate, 10 full). */
   energySamples?: number;
+  /** Window per sample of that measurement, s (default: the method's). */
+  energyPeriod?: number;
   /** Layered SPICE samples (default: the whole test split). */
   samples?: number;
   trainSeed: number;
@@ -38,6 +40,7 @@ export function dieJob(o: StudyOptions, config: DesignInput, seed: number, out: 
     out,
   };
   if (o.energySamples !== undefined) input.energy_samples = o.energySamples;
+  if (o.energyPeriod !== undefined) input.energy_period = o.energyPeriod;
   if (o.epochs !== undefined) input.epochs = o.epochs;
   if (o.samples !== undefined) input.samples = o.samples;
   return identify({ kind: 'flow', input });

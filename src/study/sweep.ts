@@ -60,7 +60,7 @@ export interface SweepFile {
   dataset: string;
   keys: string[];
   seeds: number[];
-  options: { engine: string; verify: string; verify_dies: number | null; samples: number | null; energy: string; energy_samples: number | null; train_seed: number; epochs: number | null };
+  options: { engine: string; verify: string; verify_dies: number | null; samples: number | null; energy: string; energy_samples: number | null; energy_period_s: number | null; train_seed: number; epochs: number | null };
   columns: string[];
   rows: SweepRow[];
   /** Every die of every point: its accuracies, latency and energy, or its error. */
@@ -128,7 +128,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepFile> {
     dataset: o.dataset,
     keys: o.axes.map((a) => a.key),
     seeds: o.seeds,
-    options: { engine: o.engine, verify: o.verify, verify_dies: o.verify === 'none' ? null : Math.min(verified, o.seeds.length), samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },
+    options: { engine: o.engine, verify: o.verify, verify_dies: o.verify === 'none' ? null : Math.min(verified, o.seeds.length), samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, energy_period_s: o.energyPeriod ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },
     columns,
     rows,
     per_die: perPoint.flatMap((ds, i) =>

@@ -63,7 +63,7 @@ export interface YieldFile {
   robust_training?: { dies: number[]; virtual_dies: number; dir: string; weights_sha256: string; failed: { die_seed: number; error: string }[] } | null;
   failed: { die_seed: number; error: string }[];
   per_die: YieldDie[];
-  options: { engine: string; verify: string; samples: number | null; energy: string; energy_samples: number | null; train_seed: number; epochs: number | null };
+  options: { engine: string; verify: string; samples: number | null; energy: string; energy_samples: number | null; energy_period_s: number | null; train_seed: number; epochs: number | null };
   jobs: { total: number; executed: number; reused: number };
   elapsed_s: number;
 }
@@ -133,7 +133,7 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
       : {}),
     failed: perDie.filter((d) => !d.ok).map((d) => ({ die_seed: d.die_seed, error: d.error! })),
     per_die: perDie,
-    options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },
+    options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, energy_period_s: o.energyPeriod ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },
     jobs: { total: outcomes.length, executed, reused: skipped },
     elapsed_s: (Date.now() - t0) / 1000,
   };

@@ -139,8 +139,8 @@ export const trainingSchema = z.object({
     range_phase: optionsSchema.shape.rangePhase,
     /** Each weight layer's soma input limits, A: the characterized range (scale.ts currentLimits), die and nominal devices. */
     current_limits_a: z.object({ die: z.array(z.array(z.number())), nominal: z.array(z.array(z.number())) }),
-    /** Where the aware codes' second phase started: the die's first phase, or the ideal quantized codes (baselines.ts AwareStart; the better on validation). */
-    aware_start: z.enum(['die', 'ideal']).default('die'),
+    /** Where the aware codes come from: the second phase from the die's first phase or from the ideal quantized codes, or the naive codes themselves (baselines.ts AwareStart; the best on validation). */
+    aware_start: z.enum(['die', 'ideal', 'naive']).default('die'),
   }),
   /**
    * The characterized current range and the currents on the training split: aware codes on the

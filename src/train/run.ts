@@ -6,7 +6,7 @@ import { ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
 import { designSchema } from '../design/index.js';
-import { defaultTrainOptions, trainWithBaselines, type BaselineRow, type BaselinesResult } from './baselines.js';
+import { defaultTrainOptions, trainWithBaselines, type AwareStart, type BaselineRow, type BaselinesResult } from './baselines.js';
 import { deviceNet, nominalNet } from './device.js';
 import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
 import { currentStats, type CurrentRange, type CurrentStats } from './scale.js';
@@ -66,9 +66,10 @@ export function characterizedRange(dir: string): CurrentRange {
  * split (the trainer did not do its job on this die), and trained networks whose currents
  * leave the characterized range on the training split (scale.ts CurrentStats.in_range).
  */
-function trainingWarnings(rows: BaselineRow[], currents: Record<'aware' | 'ideal_quantized', CurrentStats>, range: CurrentRange): string[] {
+function trainingWarnings(rows: BaselineRow[], currents: Record<'aware' | 'ideal_quantized', CurrentStats>, range: CurrentRange, awareStart: AwareStart): string[] {
   const val = Object.fromEntries(rows.map((r) => [r.name, r.val_accuracy]));
   const w = val.aware < val.naive ? [`aware codes end below the naive ones on the validation split (${(100 * val.aware).toFixed(1)} % vs ${(100 * val.naive).toFixed(1)} %)`] : [];
+  if (awareStart === 'naive') w.push(`the aware codes are the naive ones: no codes trained on this die's models beat them on the validation split (${(100 * val.naive).toFixed(1)} %)`);
   for (const [name, c] of Object.entries(currents))
     if (!c.in_range)
       w.push(
@@ -182,7 +183,7 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const stats = (net: typeof die, w: Float64Array[]) => currentStats(net, w, true, data.train, models.input_scale, range);
   const trained = { aware: stats(die, result.aware.weights), ideal_quantized: stats(nominal, result.ideal.weights) };
   const currents = { range, split: 'train' as const, ...trained, naive: stats(die, result.ideal.weights) };
-  const warnings = trainingWarnings(result.rows, trained, range);
+  const warnings = trainingWarnings(result.rows, trained, range, result.aware_start);
   const elapsed = (performance.now() - t0) / 1000;
   const samples = (result.float.epochs_run + result.ideal.epochs_run + result.die_epochs_run) * data.train.n;
   const acc = Object.fromEntries(result.rows.map((row) => [row.name, row.test_accuracy]));

@@ -28,6 +28,25 @@ describe('mismatch-aware training', () => {
     expect(full.aware.phases).toHaveLength(2);
   });
 
+  it('keeps the naive codes themselves when no second phase on the die beats them on validation', async () => {
+    // A second phase whose step size (2 codes per step) wrecks every training: whatever the starts give, the aware
+    // codes are never worse than the naive ones on validation, and where the naive ones win they are kept as they are.
+    const o = defaultTrainOptions('iris');
+    const wrecked = { ...o, seed: 1, rangePhase: { ...o.rangePhase!, epochs: 2, lr: 2 } };
+    const starts: string[] = [];
+    for (const seed of [2, 5, 7]) {
+      const r = await trainWithBaselines(syntheticModels(strong([4, 10, 3], seed)), iris, wrecked);
+      const val = Object.fromEntries(r.rows.map((row) => [row.name, row.val_accuracy]));
+      expect(val.aware).toBeGreaterThanOrEqual(val.naive);
+      starts.push(r.aware_start);
+      if (r.aware_start === 'naive') {
+        expect(r.aware.codes).toEqual(r.ideal.codes);
+        expect(r.aware.best_epoch).toBe(0);
+      }
+    }
+    expect(starts).toContain('naive'); // the rule was exercised (die 5 of this spread)
+  });
+
   it('gives identical weights and metrics for the same seed and data', async () => {
     const die = syntheticModels(strong([4, 10, 3], 2));
     const a = await trainWithBaselines(die, iris, irisOpts);
