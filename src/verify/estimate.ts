@@ -79,6 +79,7 @@ export async function estimateRun(engine: Engine, run: string, opts: EstimateOpt
     method: 'reduced network: every soma and readout of the die, synapses aggregated per target soma and sign (netlists/reduced.sp.hbs); settling measured against its own DC solution',
     ...(await resultHead(engine, loaded)),
     reduced_devices: r.devices,
+    dark_input_somas: { ...r.dark, of: layers[0], note: 'input somas whose input is 0 in every sample of a netlist and the one before it: off and still, left out of that netlist' },
     samples: done.length,
     samples_requested: n,
     class_agreement_dc_vs_model: done.filter((s) => dcClass[s] === modelClass[s]).length / Math.max(1, done.length),

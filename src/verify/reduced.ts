@@ -31,6 +31,8 @@ export interface ReducedOptions {
   samplesPerRun?: number;
   timeoutMs?: number;
   options?: SimOptions;
+  /** Simulate the input somas whose input is 0 too (default false: they are left out, see reducedNetlist); a check of leaving them out. */
+  keepDark?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -47,6 +49,8 @@ export interface ReducedResult {
   runs: number;
   /** Devices of the reduced netlist (transistors, each with its multiplier, once). */
   devices: number;
+  /** Input somas left out as dark (input 0 throughout): in the DC sweep, and per transient (samples [first, last + 1)). */
+  dark: { dc: number; transients: { samples: [number, number]; inputSomas: number }[] };
   /** Waveforms of the first transient, for plots. */
   wave: Waves;
   period: number;
@@ -73,8 +77,8 @@ interface AggregateCell {
   terms: { i: number; G: number; D: number }[];
 }
 
-/** Every target soma's synapses grouped by sign, with the summed model terms of each group. */
-function aggregateCells(codes: Codes, models: DieModels): AggregateCell[] {
+/** Every target soma's synapses grouped by sign, with the summed model terms of each group (input somas in `dark` contribute no terms: they carry no current). */
+function aggregateCells(codes: Codes, models: DieModels, dark: ReadonlySet<number>): AggregateCell[] {
   return codes.flatMap((m, k) => {
     const w = models.synapses[k];
     const cols = m[0].length;
@@ -89,6 +93,10 @@ function aggregateCells(codes: Codes, models: DieModels): AggregateCell[] {
           const mag = Math.abs(c);
           if (!mag) continue;
           srcM += mag;
+          if (k === 0 && dark.has(i)) {
+            bits += [4, 2, 1].filter((b) => mag & b).length;
+            continue;
+          }
           let G = 0, D = 0;
           [4, 2, 1].forEach((b, q) => {
             if (!(mag & b)) return;
@@ -105,8 +113,18 @@ function aggregateCells(codes: Codes, models: DieModels): AggregateCell[] {
   });
 }
 
-/** The reduced netlist without inputs and analysis (`.include inputs.inc`, `{{analysis}}`). */
-export function reducedNetlist(design: Design, seed: number, codes: Codes, models: DieModels, analysis: string, options: SimOptions, tables: DeviceTables): { text: string; devices: number } {
+/**
+ * The reduced netlist without inputs and analysis (`.include inputs.inc`, `{{analysis}}`).
+ * Input somas in `dark` (input current 0 over the whole analysis and before it) are left out
+ * with their fan-out load: they are off and do not move, so they add nothing to any node, to
+ * the supply current (leakage aside) or to the synapse currents; the aggregate cells keep
+ * their devices. `dc`: for a DC analysis, without the devices that only load nodes (the fan-out
+ * loads, each cell's other-sign devices): no channel current flows through them (their junction
+ * leakage moves MNIST's DC class currents by < 0.1 % of the largest, and they stall DC Newton). `devices` counts the
+ * whole reduced network, `simulated` its devices less the dark input somas'.
+ */
+export function reducedNetlist(design: Design, seed: number, codes: Codes, models: DieModels, analysis: string, options: SimOptions, tables: DeviceTables, leave: { dark?: ReadonlySet<number>; dc?: boolean } = {}): { text: string; devices: number; simulated: number } {
+  const dark = leave.dark ?? new Set<number>();
   const layers = design.config.layers;
   checkCodes(codes, layers, 'codes');
   if (models.layers.join('-') !== layers.join('-')) throw new ConfigError(`models.json: layers ${models.layers.join('-')} do not match the design's ${layers.join('-')}`);
@@ -115,10 +133,13 @@ export function reducedNetlist(design: Design, seed: number, codes: Codes, model
   const dev = (type: 'nfet' | 'pfet', cell: 'soma' | 'synapse' | 'readout', group: string) => ({ model: pdk[type].model, w: formatSi(design.sizes[cell][group].w), l: formatSi(design.sizes[cell][group].l) });
   const gateUnits = (prefix: string) => CELLS.synapse.filter((d) => d.name.startsWith(prefix)).reduce((a, d) => a + d.m, 0);
   const srcUnits = gateUnits('mp_src');
-  let devices = 0;
+  let devices = 0, left = 0;
+  const lit = (layer: number, i: number) => layer > 0 || !dark.has(i);
   const somaLayers = layers.map((n, layer) => ({
     layer,
-    instances: Array.from({ length: n }, (_, i) => ((devices += 5), { i, devices: instanceParams('soma', drawInstance(design, seed, 'soma', somaPath(layer, i))) })),
+    instances: Array.from({ length: n }, (_, i) => i)
+      .filter((i) => lit(layer, i) || ((left += 5), false))
+      .map((i) => ((devices += 5), { i, devices: instanceParams('soma', drawInstance(design, seed, 'soma', somaPath(layer, i))) })),
   }));
   const readouts = Array.from({ length: layers[L] }, (_, i) => {
     const m = drawInstance(design, seed, 'readout', readoutPath(i)).mn_read;
@@ -135,11 +156,16 @@ export function reducedNetlist(design: Design, seed: number, codes: Codes, model
       const row = codes[k][i];
       const exc = row.filter((c) => c >= 0).length, inh = row.length - exc;
       const load = { p: exc * srcUnits, n: inh * srcUnits, pFloat: inh * srcUnits, nFloat: exc * srcUnits };
-      devices += 1 + Object.values(load).filter((v) => v > 0).length;
-      return { id: `${k}_${i}`, load, copy: { dvt: formatNumber(mm.mp_copy.dvt), mu: formatNumber(mm.mp_copy.mu) }, out: { dvt: formatNumber(mm.mn_out.dvt), invMu: formatNumber(1 / mm.mn_out.mu, 10) } };
-    }),
+      const d = 1 + Object.values(load).filter((v) => v > 0).length;
+      if (!lit(k, i)) {
+        left += d;
+        return [];
+      }
+      devices += d;
+      return [{ id: `${k}_${i}`, load, copy: { dvt: formatNumber(mm.mp_copy.dvt), mu: formatNumber(mm.mp_copy.mu) }, out: { dvt: formatNumber(mm.mn_out.dvt), invMu: formatNumber(1 / mm.mn_out.mu, 10) } }];
+    }).flat(),
   );
-  const cells = aggregateCells(codes, models).map((a) => {
+  const cells = aggregateCells(codes, models, dark).map((a) => {
     devices += 1 + (a.srcM ? 3 : 0) + (a.off ? 1 : 0);
     const h = a.kind === 'exc' ? 'hp' : 'hn';
     const terms = a.terms.flatMap((t) => [`${formatNumber(t.G, 8)}*v(${h}${a.layer - 1}_${t.i})`, `${formatNumber(t.D, 8)}*v(${h}l${a.layer - 1}_${t.i})`]);
@@ -153,7 +179,7 @@ export function reducedNetlist(design: Design, seed: number, codes: Codes, model
       exc: a.kind === 'exc',
       n: a.n,
       // Per-unit current in units of iref: the group's modelled current over its source multiplier.
-      on: a.srcM ? { m: a.srcM, bits: a.bits, unit: `(${terms.join(' + ')}) * ${formatNumber(1 / a.srcM, 8)}`, gate } : false,
+      on: a.srcM ? { m: a.srcM, bits: a.bits, unit: terms.length ? `(${terms.join(' + ')}) * ${formatNumber(1 / a.srcM, 8)}` : '0', gate } : false,
       off: a.off,
     };
   });
@@ -161,7 +187,9 @@ export function reducedNetlist(design: Design, seed: number, codes: Codes, model
     ...commonData(design, seed, `codesign reduced network: ${layers.join('-')} on die ${seed}`, options),
     layerText: layers.join('-'),
     fullTransistors: countTransistors(layers).transistors,
-    devices,
+    devices: devices + left,
+    dark: dark.size,
+    dc: leave.dc ?? false,
     somaLayers,
     readouts,
     lastLayer: L,
@@ -182,7 +210,7 @@ export function reducedNetlist(design: Design, seed: number, codes: Codes, model
     },
     analysis,
   });
-  return { text, devices };
+  return { text, devices: devices + left, simulated: devices };
 }
 
 /** Gate sweep of the device curves (netlists/tb/device_dc.sp.hbs), V. */
@@ -249,13 +277,25 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
 
   const tables = await deviceTables(engine, design, opts.timeoutMs);
   runs++;
+  // Input somas whose input is 0 in samples [a, b) and in the sample before (whose DC state a
+  // transient starts from; all inputs are 0 before sample 0): off and still, left out.
+  const darkIn = (a: number, b: number) =>
+    new Set(Array.from({ length: n0 }, (_, i) => i).filter((i) => {
+      if (opts.keepDark) return false;
+      for (let s = Math.max(0, a - 1); s < b; s++) if (inputs[s * n0 + i] !== 0) return false;
+      return true;
+    }));
   // Where each window settles to: the reduced network's own DC solution per sample.
   const dc = new Float64Array(N * C).fill(NaN), dcSupply = new Float64Array(N).fill(NaN);
-  const dcNet = reducedNetlist(design, seed, codes, models, `.dc vidx 0 ${Math.max(1, N - 1)} 1\n.save ${saves}`, options, tables);
+  const dcDark = darkIn(0, N);
+  const darkRuns: ReducedResult['dark']['transients'] = [];
+  const dcNet = reducedNetlist(design, seed, codes, models, `.dc vidx 0 ${Math.max(1, N - 1)} 1\n.save ${saves}`, options, tables, { dark: dcDark, dc: true });
   const swept = render('inputs_swept.inc.hbs', {
     description: `${N} samples`,
     lastSample: Math.max(1, N - 1),
-    sources: Array.from({ length: n0 }, (_, i) => ({ i, points: pwlPoints(Float64Array.from({ length: N }, (_, s) => inputs[s * n0 + i])) })),
+    sources: Array.from({ length: n0 }, (_, i) => i)
+      .filter((i) => !dcDark.has(i))
+      .map((i) => ({ i, points: pwlPoints(Float64Array.from({ length: N }, (_, s) => inputs[s * n0 + i])) })),
   });
   try {
     const r = await engine.run({ netlist: inlineIncludes(dcNet.text, { 'inputs.inc': swept }), label: 'reduced-dc', timeoutMs: opts.timeoutMs });
@@ -274,7 +314,9 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
   await mapLimit(groups, Math.max(1, engine.concurrency), async ([s0, s1], g) => {
     const m = s1 - s0;
     const switchAt = (q: number) => LEAD + q * period;
-    const sources = Array.from({ length: n0 }, (_, i) => {
+    const dark = darkIn(s0, s1);
+    darkRuns.push({ samples: [s0, s1], inputSomas: dark.size });
+    const sources = Array.from({ length: n0 }, (_, i) => i).filter((i) => !dark.has(i)).map((i) => {
       let prev = s0 > 0 ? inputs[(s0 - 1) * n0 + i] : 0;
       const pts = [`0 ${formatNumber(prev, 10)}`];
       for (let q = 0; q < m; q++) {
@@ -285,7 +327,7 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
       return { i, points: pts.join(' ') };
     });
     const tStop = LEAD + m * period;
-    const net = reducedNetlist(design, seed, codes, models, `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(maxStep)}\n.save ${saves}`, options, tables);
+    const net = reducedNetlist(design, seed, codes, models, `.tran ${formatSi(period / 200)} ${formatSi(tStop)} 0 ${formatSi(maxStep)}\n.save ${saves}`, options, tables, { dark });
     const text = inlineIncludes(net.text, {
       'inputs.inc': render('inputs_pwl.inc.hbs', { description: `${m} samples in a transient`, t0: formatSi(LEAD), period: formatSi(period), rise: formatSi(rise), sources }),
     });
@@ -302,5 +344,6 @@ export async function estimateReduced(engine: Engine, design: Design, seed: numb
     opts.onProgress?.(++done, total);
   });
   failures.sort((a, b) => a.samples[0] - b.samples[0]);
-  return { samples: N, classes: C, dc, dcSupply, timing, failures, runs, devices: dcNet.devices, wave, period, maxStep, t0: LEAD };
+  darkRuns.sort((a, b) => a.samples[0] - b.samples[0]);
+  return { samples: N, classes: C, dc, dcSupply, timing, failures, runs, devices: dcNet.devices, dark: { dc: dcDark.size, transients: darkRuns }, wave, period, maxStep, t0: LEAD };
 }

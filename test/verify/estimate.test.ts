@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { median } from '../../src/fit/index.js';
 import { resolveDesign } from '../../src/design/index.js';
 import { WasmEngine } from '../../src/spice/index.js';
+import { loadDataset } from '../../src/data/index.js';
 import { runFlow } from '../../src/study/index.js';
-import { defaultEnergyMode, estimateRun, ESTIMATE_ABOVE_TRANSISTORS, verifyRun, type SampleTiming } from '../../src/verify/index.js';
+import { readModels } from '../../src/train/index.js';
+import { defaultEnergyMode, estimateReduced, estimateRun, ESTIMATE_ABOVE_TRANSISTORS, verifyRun, type SampleTiming } from '../../src/verify/index.js';
 import { tempDir } from '../helpers.js';
 
 describe('energy estimate from the reduced network', () => {
@@ -46,6 +48,31 @@ describe('energy estimate from the reduced network', () => {
         const ratio = median(pe.map((t) => t[k])) / median(pf.map((t) => t[k]));
         expect(Math.abs(ratio - 1)).toBeLessThan(0.15);
       }
+
+      // Input somas whose input is 0 throughout are left out of the reduced network: with
+      // input 0 dark in every sample, the same DC state and supply as with it simulated, the same
+      // window power, and settling within the time steps' noise (measured up to 3 %: the
+      // circuits differ, so do their steps, and a 1.4 us settling time moves with them).
+      const design = resolveDesign(JSON.parse(readFileSync(join(run, 'design.json'), 'utf8')));
+      const { models } = readModels(run);
+      const codes = JSON.parse(readFileSync(join(run, 'weights.json'), 'utf8')).codes;
+      const F = design.config.layers[0];
+      const inputs = loadDataset('iris').test.x.slice(0, 4 * F).map((v, q) => (q % F === 0 ? 0 : v * models.input_scale));
+      const o = { period: 20e-6, maxStep: 0.1e-6, samplesPerRun: 4 };
+      const [left, kept] = await Promise.all([estimateReduced(engine, design, design.config.seed, codes, models, inputs, o), estimateReduced(engine, design, design.config.seed, codes, models, inputs, { ...o, keepDark: true })]);
+      expect(left.failures).toEqual([]);
+      expect(kept.failures).toEqual([]);
+      expect(left.dark.dc).toBeGreaterThanOrEqual(1);
+      expect(left.dark.transients.map((t) => t.inputSomas)).toEqual([left.dark.dc]);
+      expect(kept.dark).toEqual({ dc: 0, transients: [{ samples: [0, 4], inputSomas: 0 }] });
+      const top = Math.max(...kept.dc.map(Math.abs));
+      kept.dc.forEach((v, q) => expect(Math.abs(left.dc[q] - v)).toBeLessThan(1e-4 * top));
+      kept.dcSupply.forEach((v, s) => expect(Math.abs(left.dcSupply[s] / v - 1)).toBeLessThan(1e-4));
+      kept.timing.forEach((t, s) => {
+        expect(Math.abs(left.timing[s]!.power_w / t!.power_w - 1)).toBeLessThan(0.01);
+        expect(Math.abs(left.timing[s]!.settle_s / t!.settle_s - 1)).toBeLessThan(0.05);
+        expect(Math.abs(left.timing[s]!.energy_to_settle_j / t!.energy_to_settle_j - 1)).toBeLessThan(0.05);
+      });
     } finally {
       await engine.close();
     }
