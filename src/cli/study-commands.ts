@@ -198,6 +198,7 @@ function printSweep(s: SweepFile, dir: string): void {
   out(`mean ± std over the dies of each point; power, energy and settling per die are medians over its test samples${sources.length ? `, from the ${sources.map((x) => (x === 'estimate' ? 'reduced-network estimate' : x === 'full' ? 'whole-network transient' : x)).join(' and ')}` : ''}`);
   out(`pareto: A = area vs aware accuracy, E = energy vs aware accuracy; ${s.jobs.executed} dies simulated, ${s.jobs.reused} reused, ${s.jobs.failed} failed, ${s.elapsed_s.toFixed(1)} s`);
   for (const d of s.per_die.filter((x) => !x.ok)) out(`failed: ${d.point} die ${d.seed}: ${d.error}`);
+  for (const d of s.per_die) for (const w of d.warnings ?? []) out(`WARNING: ${d.point} die ${d.seed}: ${w}`);
   out(`wrote ${join(dir, 'sweep.csv')}, ${join(dir, 'sweep.json')}`);
 }
 

@@ -30,7 +30,7 @@ export const SWEEP_COLUMNS = [
   'aware_minus_naive_mean', 'aware_minus_naive_std', 'aware_minus_ideal_quantized_mean', 'aware_minus_ideal_quantized_std',
   'spice_mean', 'spice_std', 'spice_dies',
   'area_m2', 'transistors', 'power_w', 'power_w_std', 'energy_per_inference_j', 'energy_per_inference_j_std', 'settling_time_s', 'settling_time_s_std', 'energy_source',
-  'pareto_area', 'pareto_energy',
+  'pareto_area', 'pareto_energy', 'dies_with_warnings',
 ] as const;
 
 export type SweepRow = Record<string, Cell>;
@@ -51,6 +51,8 @@ export interface SweepDie {
   energy_per_inference_j: number | null;
   settling_time_s: number | null;
   energy_source: string | null;
+  /** The die's summary.json warnings (aware codes below or equal to the naive ones, currents beyond the range, energy samples unsettled or failed). */
+  warnings: string[];
   error: string | null;
 }
 
@@ -97,6 +99,7 @@ function pointRow(values: Record<string, Cell>, name: string, area: number, tran
     ...timed('energy_per_inference_j'),
     ...timed('settling_time_s'),
     energy_source: sources.length ? sources.join('+') : null,
+    dies_with_warnings: ok.filter((r) => r.warnings.length > 0).length,
   };
 }
 
@@ -148,6 +151,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepFile> {
           energy_per_inference_j: r?.energy_per_inference_j ?? null,
           settling_time_s: r?.settling_time_s ?? null,
           energy_source: r?.energy_source ?? null,
+          warnings: r?.warnings ?? [],
           error: d.ok ? null : `${d.error.name}: ${d.error.message}`,
         };
       }),

@@ -54,6 +54,9 @@ describe('codesign sweep', () => {
       expect(csv[0].split(',')).toEqual(['soma.l', 'synapse.w', ...SWEEP_COLUMNS]);
       expect(csv).toHaveLength(5);
       expect(existsSync(join(out, 'points', first.rows[0].point as string, 'die-1', 'summary.json'))).toBe(true);
+      // Each die's warnings are its summary.json's; a point counts its dies that have any.
+      for (const d of first.per_die) expect(d.warnings).toEqual(JSON.parse(readFileSync(join(out, d.dir, 'summary.json'), 'utf8')).warnings);
+      for (const row of first.rows) expect(row.dies_with_warnings).toBe(first.per_die.filter((d) => d.point === row.point && d.warnings.length > 0).length);
 
       const second = await sweep();
       expect(second.jobs).toEqual({ total: 8, executed: 0, reused: 8, failed: 0 });
