@@ -117,7 +117,7 @@ function energyWarnings(timed: Record<string, unknown>): string[] {
   const w: string[] = [];
   const failures = (timed.failures ?? []) as { samples?: number[]; netlist?: string; error?: string }[];
   if (failures.length) w.push(`energy: ${timed.samples} of ${timed.samples_requested ?? '?'} samples measured; ${failures.length} simulator run(s) failed: ${failures.map((f) => f.error ?? f.netlist).join('; ')}`);
-  const settled = (timed.timing as { settled_within_window?: { count: number; of: number }; period_s?: number } | undefined)?.settled_within_window;
+  const settled = (timed.timing as { settled_within_window?: { count: number; of: number } } | undefined)?.settled_within_window;
   if (settled && settled.count < settled.of)
     w.push(`energy: ${settled.of - settled.count} of ${settled.of} samples did not settle within their window, so settling time and energy are lower bounds (a longer --energy-period)`);
   return w;
