@@ -244,6 +244,7 @@ function printYield(y: YieldFile, dir: string): void {
   const t = y.robust_training;
   if (t) out(`robust: one code set trained over dies ${t.dies.join(', ') || '(none succeeded)'}${t.virtual_dies ? ` (${t.virtual_dies} virtual dies sampled from their fitted model)` : ''}, judged on the ${y.robust?.dies ?? 0} held-out dies above${t.dir ? `; codes in ${join(dir, t.dir, 'weights.json')}` : ''}`);
   for (const f of t?.failed ?? []) out(`robust training die ${f.die_seed} failed: ${f.error.split('\n')[0]}`);
+  for (const d of y.per_die) for (const w of d.warnings) out(`WARNING: die ${d.die_seed}: ${w}`);
   if (y.failed.length) out(`${y.failed.length} die(s) failed and are not counted: ${y.failed.map((f) => f.die_seed).join(', ')}`);
   out(`${y.jobs.executed} dies simulated, ${y.jobs.reused} reused, ${y.elapsed_s.toFixed(1)} s; wrote ${join(dir, 'yield.csv')}, ${join(dir, 'yield.json')}`);
 }

@@ -43,6 +43,8 @@ export interface YieldDie {
   spice_naive: number | null;
   spice_robust: number | null;
   ideal_quantized: number | null;
+  /** The die's summary.json warnings (aware codes equal to the naive ones, currents beyond the range, energy samples unsettled or failed). */
+  warnings: string[];
   ok: boolean;
   error: string | null;
 }
@@ -62,13 +64,15 @@ export interface YieldFile {
   aware: YieldEstimate;
   robust_training?: { dies: number[]; virtual_dies: number; dir: string; weights_sha256: string; failed: { die_seed: number; error: string }[] } | null;
   failed: { die_seed: number; error: string }[];
+  /** Successful dies whose summary has any warning (per_die[].warnings). */
+  dies_with_warnings: number;
   per_die: YieldDie[];
   options: { engine: string; verify: string; samples: number | null; energy: string; energy_samples: number | null; energy_period_s: number | null; train_seed: number; epochs: number | null };
   jobs: { total: number; executed: number; reused: number };
   elapsed_s: number;
 }
 
-export const YIELD_COLUMNS = ['die_seed', 'naive', 'robust', 'aware', 'spice', 'spice_naive', 'spice_robust', 'ideal_quantized', 'ok', 'error'] as const;
+export const YIELD_COLUMNS = ['die_seed', 'naive', 'robust', 'aware', 'spice', 'spice_naive', 'spice_robust', 'ideal_quantized', 'warnings', 'ok', 'error'] as const;
 
 function estimate(accs: number[], spec: number): YieldEstimate {
   const pass = accs.filter((a) => a >= spec - 1e-12).length;
@@ -107,6 +111,7 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
       spice_naive: a?.spice_naive ?? null,
       spice_robust: robust?.spice.get(d.seed) ?? null,
       ideal_quantized: a?.ideal_quantized ?? null,
+      warnings: d.ok ? d.result.warnings : [],
       ok: d.ok,
       error: d.ok ? null : `${d.error.name}: ${d.error.message}`,
     };
@@ -132,12 +137,14 @@ export async function runYield(o: YieldOptions): Promise<YieldFile> {
         }
       : {}),
     failed: perDie.filter((d) => !d.ok).map((d) => ({ die_seed: d.die_seed, error: d.error! })),
+    dies_with_warnings: good.filter((d) => d.warnings.length > 0).length,
     per_die: perDie,
     options: { engine: o.engine, verify: o.verify, samples: o.samples ?? null, energy: o.energy ?? 'default', energy_samples: o.energySamples ?? null, energy_period_s: o.energyPeriod ?? null, train_seed: o.trainSeed, epochs: o.epochs ?? null },
     jobs: { total: outcomes.length, executed, reused: skipped },
     elapsed_s: (Date.now() - t0) / 1000,
   };
-  await writeCsv(join(dir, 'yield.csv'), YIELD_COLUMNS, perDie as unknown as Record<string, string | number | boolean | null>[]);
+  const csvRows = perDie.map((d) => ({ ...d, warnings: d.warnings.join(' | ') }));
+  await writeCsv(join(dir, 'yield.csv'), YIELD_COLUMNS, csvRows as unknown as Record<string, string | number | boolean | null>[]);
   await writeFileAtomic(join(dir, 'yield.json'), JSON.stringify(file, null, 2) + '\n');
   return file;
 }

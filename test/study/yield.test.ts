@@ -59,8 +59,11 @@ describe('codesign yield', () => {
       expect(y.per_die.map((d) => d.die_seed)).toEqual([1, 2, 3, 4]);
       expect(y.aware.pass).toBe(y.per_die.filter((d) => d.aware! >= 0.9 - 1e-12).length);
       expect(y.naive.pass).toBe(y.per_die.filter((d) => d.naive! >= 0.9 - 1e-12).length);
+      // Each die's warnings are its summary.json's; the study counts the dies that have any.
+      for (const d of y.per_die) expect(d.warnings).toEqual(JSON.parse(readFileSync(join(out, 'dies', `die-${d.die_seed}`, 'summary.json'), 'utf8')).warnings);
+      expect(y.dies_with_warnings).toBe(y.per_die.filter((d) => d.warnings.length > 0).length);
       const stored = JSON.parse(readFileSync(join(out, 'yield.json'), 'utf8'));
-      expect(Object.keys(stored)).toEqual(expect.arrayContaining(['spec', 'dies', 'accuracy_source', 'naive', 'aware', 'failed']));
+      expect(Object.keys(stored)).toEqual(expect.arrayContaining(['spec', 'dies', 'accuracy_source', 'naive', 'aware', 'failed', 'dies_with_warnings']));
       const csv = readFileSync(join(out, 'yield.csv'), 'utf8').trim().split('\n');
       expect(csv[0].split(',')).toEqual([...YIELD_COLUMNS]);
       expect(csv).toHaveLength(5);
