@@ -169,6 +169,8 @@ export interface CharacterizeStats {
 export interface CharacterizeOptions {
   /** Called as each batch finishes (skipped: found complete on disk). */
   onBatch?: (b: Batch, skipped: boolean) => void;
+  /** Called with each batch's rows as they are ready (`index`: the batch's place in the plan; the result's rows are the batches' in plan order). */
+  onRows?: (index: number, rows: MeasurementRow[]) => void;
   /**
    * Start each bit configuration of a synapse batch pinned near a nominal synapse's state and
    * step the input down from the top (default true; see synapse_dc.sp.hbs). Same measurement
@@ -201,7 +203,7 @@ export async function characterizeDie(
   const startOf = () => (start ??= opts.startAid === false ? Promise.resolve(undefined) : synapseStart(engine, design));
   // Netlists are built only when a simulator slot is free, to bound memory on big dies.
   const options = batchOptions(opts);
-  const results = await mapLimit(batches, engine.concurrency * 2, async (b) => {
+  const results = await mapLimit(batches, engine.concurrency * 2, async (b, index) => {
     const { text: netlist, layout } = batchTestbench(design, seed, b, b.kind === 'synapse' ? await startOf() : undefined, options);
     const key = sha256(netlist);
     const file = join(dir, 'batches', `${b.id}.json`);
@@ -210,6 +212,7 @@ export async function characterizeDie(
         const stored = JSON.parse(await readFile(file, 'utf8')) as StoredBatch;
         if (stored.netlist_sha256 === key) {
           const rows = batchRows(b, columns(stored.vectors), stored.scale, layout);
+          opts.onRows?.(index, rows);
           stats.skipped++;
           opts.onBatch?.(b, true);
           return rows;
@@ -221,6 +224,7 @@ export async function characterizeDie(
     const r = await engine.run({ netlist, label: b.id, timeoutMs });
     if (r.iterations !== undefined) stats.iterations = (stats.iterations ?? 0) + r.iterations;
     const rows = batchRows(b, r.vectors, r.scale, layout);
+    opts.onRows?.(index, rows);
     const stored: StoredBatch = { id: b.id, netlist_sha256: key, engine: r.engine, scale: r.scale, vectors: Object.fromEntries(Object.entries(r.vectors).map(([k, v]) => [k, Array.from(v)])) };
     await writeFileAtomic(file, JSON.stringify(stored));
     stats.simulated++;

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { characterizeDie, countTransistors, readMeasurements, writeMeasurements, type Batch, type CharacterizeOptions, type CharacterizeStats, type MeasurementRow } from '../characterize/index.js';
+import { characterizeDie, countTransistors, measurementLines, readMeasurements, writeMeasurementLines, writeMeasurements, type Batch, type CharacterizeOptions, type CharacterizeStats, type MeasurementRow } from '../characterize/index.js';
 import type { Design } from '../design/index.js';
 import type { Engine } from '../spice/index.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -13,16 +13,17 @@ export interface FitRunResult {
   stats?: CharacterizeStats;
 }
 
-/** The run folder's files, written last-to-first so that models.json marks a complete run. */
-async function writeOutputs(out: string, rows: MeasurementRow[], models: DieModels, summary: FitRunResult['summary'], stats: CharacterizeStats | undefined, t0: number) {
-  await writeMeasurements(join(out, 'characterization.csv'), rows);
+/** The run folder's files, written last-to-first so that models.json marks a complete run; the CSV from its pieces when the rows came in batches (measurementLines). */
+async function writeOutputs(out: string, rows: MeasurementRow[], csvPieces: string[] | undefined, models: DieModels, summary: FitRunResult['summary'], stats: CharacterizeStats | undefined, t0: number) {
+  const csv = join(out, 'characterization.csv');
+  await (csvPieces ? writeMeasurementLines(csv, csvPieces) : writeMeasurements(csv, rows));
   summary.elapsed_s = (Date.now() - t0) / 1000;
   await writeFileAtomic(join(out, 'characterization.json'), JSON.stringify({ summary, stats }, null, 2) + '\n');
   await writeFileAtomic(join(out, 'models.json'), JSON.stringify(models) + '\n');
 }
 
 /** Fits the rows, summarizes, and writes the run folder's files. */
-async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number, source: string, out: string, t0: number, measure_s: number, layers?: number[], stats?: CharacterizeStats): Promise<FitRunResult> {
+async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number, source: string, out: string, t0: number, measure_s: number, layers?: number[], stats?: CharacterizeStats, csvPieces?: string[]): Promise<FitRunResult> {
   const { models, holdout } = buildModels(rows, {
     design_hash: design.hash,
     die_seed: seed,
@@ -34,7 +35,7 @@ async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number,
     layers,
   });
   const summary = { ...summarizeModels(models, holdout), elapsed_s: 0, measure_s, source, transistors: countTransistors(models.layers).transistors };
-  await writeOutputs(resolve(out), rows, models, summary, stats, t0);
+  await writeOutputs(resolve(out), rows, csvPieces, models, summary, stats, t0);
   return { models, summary, stats };
 }
 
@@ -47,13 +48,15 @@ export async function characterizeAndFit(
   design: Design,
   out: string,
   onBatch?: (b: Batch, skipped: boolean) => void,
-  opts: Omit<CharacterizeOptions, 'onBatch'> = {},
+  opts: Omit<CharacterizeOptions, 'onBatch' | 'onRows'> = {},
 ): Promise<FitRunResult> {
   const t0 = Date.now();
   const seed = design.config.seed;
   await writeFileAtomic(join(resolve(out), 'design.json'), JSON.stringify(design.config, null, 2) + '\n');
-  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch });
-  return fitAndWrite(rows, design, seed, `spice:${await engine.identity()}`, out, t0, (Date.now() - t0) / 1000, design.config.layers, stats);
+  // Each batch's CSV lines are made as its rows arrive, while the simulator runs the others, not all after the last.
+  const csvPieces: string[] = [];
+  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch, onRows: (i, r) => (csvPieces[i] = measurementLines(r)) });
+  return fitAndWrite(rows, design, seed, `spice:${await engine.identity()}`, out, t0, (Date.now() - t0) / 1000, design.config.layers, stats, csvPieces);
 }
 
 /** Fits the models from a measurement table (a real chip's, or an earlier characterization). */
