@@ -3,7 +3,7 @@ import { characterizeDie, countTransistors, measurementLines, readMeasurements, 
 import type { Design } from '../design/index.js';
 import type { Engine } from '../spice/index.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { buildModels, summarizeModels } from './build.js';
+import { assembleModels, buildModels, fitDevices, summarizeModels, type DeviceFits } from './build.js';
 import type { DieModels } from './models.js';
 
 export interface FitRunResult {
@@ -22,9 +22,19 @@ async function writeOutputs(out: string, rows: MeasurementRow[], csvPieces: stri
   await writeFileAtomic(join(out, 'models.json'), JSON.stringify(models) + '\n');
 }
 
-/** Fits the rows, summarizes, and writes the run folder's files. */
-async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number, source: string, out: string, t0: number, measure_s: number, layers?: number[], stats?: CharacterizeStats, csvPieces?: string[]): Promise<FitRunResult> {
-  const { models, holdout } = buildModels(rows, {
+/**
+ * What a run's files are made of: the measured rows and, from a characterization, each batch's
+ * CSV lines and device fits, made as its rows arrived while the simulator ran the others.
+ */
+interface Measured {
+  rows: MeasurementRow[];
+  csvPieces?: string[];
+  fits?: DeviceFits;
+}
+
+/** Fits the rows (or assembles the batches' fits), summarizes, and writes the run folder's files. */
+async function fitAndWrite(measured: Measured, design: Design, seed: number, source: string, out: string, t0: number, measure_s: number, layers?: number[], stats?: CharacterizeStats): Promise<FitRunResult> {
+  const meta = {
     design_hash: design.hash,
     die_seed: seed,
     pdk: design.pdk.name,
@@ -33,9 +43,10 @@ async function fitAndWrite(rows: MeasurementRow[], design: Design, seed: number,
     soma_model: design.config.fit.soma_model,
     source,
     layers,
-  });
+  };
+  const { models, holdout } = measured.fits && layers ? assembleModels(measured.fits, { ...meta, layers }) : buildModels(measured.rows, meta);
   const summary = { ...summarizeModels(models, holdout), elapsed_s: 0, measure_s, source, transistors: countTransistors(models.layers).transistors };
-  await writeOutputs(resolve(out), rows, csvPieces, models, summary, stats, t0);
+  await writeOutputs(resolve(out), measured.rows, measured.csvPieces, models, summary, stats, t0);
   return { models, summary, stats };
 }
 
@@ -53,15 +64,21 @@ export async function characterizeAndFit(
   const t0 = Date.now();
   const seed = design.config.seed;
   await writeFileAtomic(join(resolve(out), 'design.json'), JSON.stringify(design.config, null, 2) + '\n');
-  // Each batch's CSV lines are made as its rows arrive, while the simulator runs the others, not all after the last.
+  // Each batch's CSV lines and device fits are made as its rows arrive, while the simulator runs the others, not all after the last.
   const csvPieces: string[] = [];
-  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch, onRows: (i, r) => (csvPieces[i] = measurementLines(r)) });
-  return fitAndWrite(rows, design, seed, `spice:${await engine.identity()}`, out, t0, (Date.now() - t0) / 1000, design.config.layers, stats, csvPieces);
+  const fits: DeviceFits = new Map();
+  const fitMeta = { input_scale: design.config.input_scale, soma_model: design.config.fit.soma_model };
+  const onRows = (i: number, r: MeasurementRow[]) => {
+    csvPieces[i] = measurementLines(r);
+    fitDevices(r, fitMeta, fits);
+  };
+  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch, onRows });
+  return fitAndWrite({ rows, csvPieces, fits }, design, seed, `spice:${await engine.identity()}`, out, t0, (Date.now() - t0) / 1000, design.config.layers, stats);
 }
 
 /** Fits the models from a measurement table (a real chip's, or an earlier characterization). */
 export async function fitMeasurements(file: string, design: Design, out: string, seed = design.config.seed): Promise<FitRunResult> {
   const t0 = Date.now();
   const rows = await readMeasurements(file);
-  return fitAndWrite(rows, design, seed, `measurements:${resolve(file)}`, out, t0, (Date.now() - t0) / 1000);
+  return fitAndWrite({ rows }, design, seed, `measurements:${resolve(file)}`, out, t0, (Date.now() - t0) / 1000);
 }
