@@ -103,7 +103,7 @@ export type AwareStart = 'die' | 'ideal' | 'naive';
  * A training on one thread: which devices, its phases (trainPhases); `from`: start from the
  * result of that task; `rival`: that task's result competes as epoch 0 of the last phase;
  * `measures`: what the report needs of the trained network, computed on the same thread after
- * the result is posted (so a task waiting for this one starts at once).
+ * the result is posted (a task waiting for this one can start at once on a free thread).
  */
 interface TrainingTask {
   devices: 'nominal' | 'die';
