@@ -88,10 +88,10 @@ export async function synapseStart(engine: Engine, design: Design): Promise<Syna
 
 /**
  * The solver options of the batches. Device bypass (default on): a transistor whose terminal
- * voltages moved less than the tolerances since its last evaluation keeps it. On MNIST die 2
- * every measured current stayed within 5e-9 relative of evaluating every device (synapse
- * rows 4e-11), with the same Newton iterations and 22 % less ngspice CPU (docs/performance.md);
- * the test holds a small die to 1e-8. `stats` adds ngspice's run statistics (Newton iterations).
+ * voltages moved less than the tolerances since its last evaluation keeps it. On MNIST dies
+ * 2, 3 and 5 every measured current stayed within 9e-9 relative of evaluating every device
+ * (synapse rows 4e-11), with the same Newton iterations and 1.13-1.33x less ngspice CPU
+ * (docs/performance.md); the test holds a small die to 1e-8. `stats` adds ngspice's run statistics (Newton iterations).
  */
 export function batchOptions(o: { bypass?: boolean; stats?: boolean } = {}): SimOptions {
   return { ...DEFAULT_OPTIONS, bypass: o.bypass !== false, stats: o.stats === true };
