@@ -65,14 +65,17 @@ export async function characterizeAndFit(
   const seed = design.config.seed;
   await writeFileAtomic(join(resolve(out), 'design.json'), JSON.stringify(design.config, null, 2) + '\n');
   // Each batch's CSV lines and device fits are made as its rows arrive, while the simulator runs the others, not all after the last.
+  // By batch index: a batch given twice (a stored batch found damaged after its rows) replaces its pieces.
   const csvPieces: string[] = [];
-  const fits: DeviceFits = new Map();
+  const batchFits: DeviceFits[] = [];
   const fitMeta = { input_scale: design.config.input_scale, soma_model: design.config.fit.soma_model };
   const onRows = (i: number, r: MeasurementRow[]) => {
     csvPieces[i] = measurementLines(r);
-    fitDevices(r, fitMeta, fits);
+    batchFits[i] = fitDevices(r, fitMeta);
   };
   const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch, onRows });
+  const fits: DeviceFits = new Map();
+  for (const f of batchFits) for (const [key, fit] of f) fits.set(key, fit);
   return fitAndWrite({ rows, csvPieces, fits }, design, seed, `spice:${await engine.identity()}`, out, t0, (Date.now() - t0) / 1000, design.config.layers, stats);
 }
 
