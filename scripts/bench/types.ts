@@ -52,3 +52,14 @@ export function cpuSeconds(): number {
     return (u.user + u.system) / 1e6;
   }
 }
+
+/** CPU seconds of this process's finished children alone (native ngspice runs), from /proc/self/stat; 0 where /proc is missing. */
+export function childCpuSeconds(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return 0;
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Design } from '../design/index.js';
 import { CELLS, type CellName } from '../design/index.js';
 import type { InstanceMismatch } from '../mismatch/index.js';
-import { somaBatchTestbench, synapseBatchTestbench, synapseStartNodes, type PreSpec, type SomaSpec, type Sweep, type SynapseStart } from '../netlist/index.js';
+import { DEFAULT_OPTIONS, somaBatchTestbench, synapseBatchTestbench, synapseStartNodes, type PreSpec, type SimOptions, type SomaSpec, type Sweep, type SynapseStart } from '../netlist/index.js';
 import type { Engine } from '../spice/index.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -86,13 +86,24 @@ export async function synapseStart(engine: Engine, design: Design): Promise<Syna
   return synapseStartNodes(r.vectors);
 }
 
-/** A batch's netlist and how its result rows map to sweep points (deterministic: same design, seed and start aid, same text). */
-function batchTestbench(design: Design, seed: number, b: Batch, start?: SynapseStart): { text: string; layout: { perConfig: number; point: number[] } } {
+/**
+ * The solver options of the batches. Device bypass (default on): a transistor whose terminal
+ * voltages moved less than the tolerances since its last evaluation keeps it. On MNIST dies
+ * 2, 3 and 5 every measured current stayed within 9e-9 relative of evaluating every device
+ * (synapse rows 4e-11), with the same Newton iterations and 1.13-1.33x less ngspice CPU
+ * (docs/performance.md); the test holds a small die to 1e-8. `stats` adds ngspice's run statistics (Newton iterations).
+ */
+export function batchOptions(o: { bypass?: boolean; stats?: boolean } = {}): SimOptions {
+  return { ...DEFAULT_OPTIONS, bypass: o.bypass !== false, stats: o.stats === true };
+}
+
+/** A batch's netlist and how its result rows map to sweep points (deterministic: same design, seed and options, same text). */
+function batchTestbench(design: Design, seed: number, b: Batch, start?: SynapseStart, options: SimOptions = batchOptions()): { text: string; layout: { perConfig: number; point: number[] } } {
   const c = design.config.characterize;
   const last = design.config.layers.length - 1;
   if (b.kind === 'soma') {
     const specs: SomaSpec[] = b.somas.map(({ layer, i }) => ({ path: somaPath(layer, i), ...(layer === last ? { readout: { path: readoutPath(i) } } : {}) }));
-    const text = somaBatchTestbench(design, seed, specs, { sweep: sweepOf(c.soma_sweep), title: `codesign characterization ${b.id}: ${specs.length} soma(s)` }).text;
+    const text = somaBatchTestbench(design, seed, specs, { sweep: sweepOf(c.soma_sweep), options, title: `codesign characterization ${b.id}: ${specs.length} soma(s)` }).text;
     return { text, layout: { perConfig: c.soma_sweep.points, point: [] } };
   }
   const pres: PreSpec[] = b.pres.map(({ i, posts }) => ({
@@ -105,14 +116,15 @@ function batchTestbench(design: Design, seed: number, b: Batch, start?: SynapseS
     vout: c.synapse_vout,
     codes: CODES,
     start,
+    options,
     title: `codesign characterization ${b.id}: ${n} synapse(s), each swept through one bit at a time for both signs`,
   });
   return { text: tb.text, layout: tb.rows };
 }
 
-/** The netlist of a batch (deterministic: the same design, seed and start aid give the same text). */
-export function batchNetlist(design: Design, seed: number, b: Batch, start?: SynapseStart): string {
-  return batchTestbench(design, seed, b, start).text;
+/** The netlist of a batch (deterministic: the same design, seed, start aid and options give the same text). */
+export function batchNetlist(design: Design, seed: number, b: Batch, start?: SynapseStart, options?: SimOptions): string {
+  return batchTestbench(design, seed, b, start, options).text;
 }
 
 /** Measurement rows of a batch from its simulation results (vector order matches batchNetlist). */
@@ -150,17 +162,25 @@ export interface CharacterizeStats {
   simulated: number;
   /** Batches found complete on disk and skipped. */
   skipped: number;
+  /** Newton iterations of the simulated batches (with `stats`, on engines that report them). */
+  iterations?: number;
 }
 
 export interface CharacterizeOptions {
   /** Called as each batch finishes (skipped: found complete on disk). */
   onBatch?: (b: Batch, skipped: boolean) => void;
+  /** Called with each batch's rows as they are ready (`index`: the batch's place in the plan; the result's rows are the batches' in plan order). */
+  onRows?: (index: number, rows: MeasurementRow[]) => void;
   /**
    * Start each bit configuration of a synapse batch pinned near a nominal synapse's state and
    * step the input down from the top (default true; see synapse_dc.sp.hbs). Same measurement
    * points either way; off is the plain nested sweep, kept for comparison.
    */
   startAid?: boolean;
+  /** Device bypass in the batches (default true; see batchOptions). Off: every device evaluated at every iteration. */
+  bypass?: boolean;
+  /** Count the batches' Newton iterations (ngspice's acct; native engine): CharacterizeStats.iterations. */
+  stats?: boolean;
 }
 
 /**
@@ -182,8 +202,9 @@ export async function characterizeDie(
   let start: Promise<SynapseStart | undefined> | undefined;
   const startOf = () => (start ??= opts.startAid === false ? Promise.resolve(undefined) : synapseStart(engine, design));
   // Netlists are built only when a simulator slot is free, to bound memory on big dies.
-  const results = await mapLimit(batches, engine.concurrency * 2, async (b) => {
-    const { text: netlist, layout } = batchTestbench(design, seed, b, b.kind === 'synapse' ? await startOf() : undefined);
+  const options = batchOptions(opts);
+  const results = await mapLimit(batches, engine.concurrency * 2, async (b, index) => {
+    const { text: netlist, layout } = batchTestbench(design, seed, b, b.kind === 'synapse' ? await startOf() : undefined, options);
     const key = sha256(netlist);
     const file = join(dir, 'batches', `${b.id}.json`);
     if (existsSync(file)) {
@@ -191,6 +212,7 @@ export async function characterizeDie(
         const stored = JSON.parse(await readFile(file, 'utf8')) as StoredBatch;
         if (stored.netlist_sha256 === key) {
           const rows = batchRows(b, columns(stored.vectors), stored.scale, layout);
+          opts.onRows?.(index, rows);
           stats.skipped++;
           opts.onBatch?.(b, true);
           return rows;
@@ -200,7 +222,9 @@ export async function characterizeDie(
       }
     }
     const r = await engine.run({ netlist, label: b.id, timeoutMs });
+    if (r.iterations !== undefined) stats.iterations = (stats.iterations ?? 0) + r.iterations;
     const rows = batchRows(b, r.vectors, r.scale, layout);
+    opts.onRows?.(index, rows);
     const stored: StoredBatch = { id: b.id, netlist_sha256: key, engine: r.engine, scale: r.scale, vectors: Object.fromEntries(Object.entries(r.vectors).map(([k, v]) => [k, Array.from(v)])) };
     await writeFileAtomic(file, JSON.stringify(stored));
     stats.simulated++;

@@ -38,7 +38,23 @@ export const SYNAPSE_CONFIGS = ['+4', '+2', '+1', '-4', '-2', '-1'] as const;
 
 /** Writes the table as CSV with danfo.js (full precision numbers). */
 export async function writeMeasurements(path: string, rows: MeasurementRow[]): Promise<void> {
-  await writeFileAtomic(path, toCsv(MEASUREMENT_COLUMNS, rows.map((r) => ({ ...r, post: r.post === null ? '' : r.post }))));
+  await writeFileAtomic(path, toCsv(MEASUREMENT_COLUMNS, rows.map(csvRow)));
+}
+
+const csvRow = (r: MeasurementRow) => ({ ...r, post: r.post === null ? '' : r.post });
+
+/**
+ * Rows as the CSV lines writeMeasurements writes for them, without the header: a table can be
+ * turned into text piece by piece while it is being measured (writeMeasurementLines joins them).
+ */
+export function measurementLines(rows: MeasurementRow[]): string {
+  const csv = toCsv(MEASUREMENT_COLUMNS, rows.map(csvRow));
+  return csv.slice(csv.indexOf('\n') + 1);
+}
+
+/** Writes the header and the pieces (measurementLines, in row order): the same file as writeMeasurements of all their rows. */
+export async function writeMeasurementLines(path: string, pieces: string[]): Promise<void> {
+  await writeFileAtomic(path, MEASUREMENT_COLUMNS.join(',') + '\n' + pieces.join(''));
 }
 
 /** Currents above this are not plausible for these cells: likely nA or uA given as numbers. */

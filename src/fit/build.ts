@@ -1,7 +1,7 @@
 import { SYNAPSE_CONFIGS, type MeasurementRow } from '../characterize/index.js';
 import { ConfigError } from '../util/errors.js';
 import { MODELS_FORMAT, type DieModels } from './models.js';
-import { fitSoma, somaOut, type SomaModelKind } from './soma.js';
+import { fitSoma, somaOut, type SomaFit, type SomaModelKind } from './soma.js';
 import { fitSynapse, synapseOut } from './synapse.js';
 
 export interface ModelsMeta {
@@ -48,14 +48,23 @@ function inferLayers(rows: MeasurementRow[]): number[] {
   return somaCount;
 }
 
-/** Fits every device's model from its measured points; every device of the network must be present. */
-export function buildModels(rows: MeasurementRow[], meta: ModelsMeta): { models: DieModels; holdout: HoldoutErrors } {
-  const layers = meta.layers ?? inferLayers(rows);
-  const pts = new Map<string, { x: number[]; y: number[]; hx: number[]; hy: number[] }>();
+/** One device's fitted model (a soma, or one bit and sign of a synapse), with its fit points' count and its held-out error (when it has held-out points). */
+type DeviceFit = { n: number; holdout?: number } & ({ soma: SomaFit } | { synapse: ReturnType<typeof fitSynapse> });
+
+/** Fitted models of measured devices, by device key (`s<layer>/<i>`, `w<layer>/<i>/<j>/<config>`). */
+export type DeviceFits = Map<string, DeviceFit>;
+
+/**
+ * Fits each device whose points are among `rows` (all of a device's points must be in one call)
+ * into `fits`: the first half of buildModels, which a characterization runs batch by batch as
+ * the batches finish.
+ */
+export function fitDevices(rows: MeasurementRow[], meta: Pick<ModelsMeta, 'input_scale' | 'soma_model'>, fits: DeviceFits = new Map()): DeviceFits {
+  const pts = new Map<string, { soma: boolean; x: number[]; y: number[]; hx: number[]; hy: number[] }>();
   for (const r of rows) {
     const key = r.kind === 'soma' ? `s${r.layer}/${r.pre}` : `w${r.layer}/${r.pre}/${r.post}/${r.config}`;
     let e = pts.get(key);
-    if (!e) pts.set(key, (e = { x: [], y: [], hx: [], hy: [] }));
+    if (!e) pts.set(key, (e = { soma: r.kind === 'soma', x: [], y: [], hx: [], hy: [] }));
     if (isFitPoint(r.point)) {
       e.x.push(r.x_a);
       e.y.push(r.y_a);
@@ -64,10 +73,32 @@ export function buildModels(rows: MeasurementRow[], meta: ModelsMeta): { models:
       e.hy.push(r.y_a);
     }
   }
+  const iRef = meta.input_scale;
+  for (const [key, e] of pts) {
+    if (fits.has(key)) throw new Error(`fitDevices: the points of ${key} came in two pieces`);
+    if (e.soma) {
+      const f = fitSoma(meta.soma_model, e.x, e.y);
+      fits.set(key, { soma: f, n: e.x.length, ...(e.hx.length ? { holdout: holdoutError(e.hx, e.hy, (u) => somaOut(f, u)) } : {}) });
+    } else {
+      const f = fitSynapse(e.x, e.y, iRef);
+      fits.set(key, { synapse: f, n: e.x.length, ...(e.hx.length ? { holdout: holdoutError(e.hx, e.hy, (h) => synapseOut(f.g, f.d, iRef, h)) } : {}) });
+    }
+  }
+  return fits;
+}
+
+/** Fits every device's model from its measured points; every device of the network must be present. */
+export function buildModels(rows: MeasurementRow[], meta: ModelsMeta): { models: DieModels; holdout: HoldoutErrors } {
+  return assembleModels(fitDevices(rows, meta), { ...meta, layers: meta.layers ?? inferLayers(rows) });
+}
+
+/** The die's models from every device's fit (fitDevices), in network order; every device of the network must be present. */
+export function assembleModels(fits: DeviceFits, meta: ModelsMeta & { layers: number[] }): { models: DieModels; holdout: HoldoutErrors } {
+  const layers = meta.layers;
   const missing: string[] = [];
   const need = (key: string) => {
-    const e = pts.get(key);
-    if (!e || e.x.length < 2) missing.push(key);
+    const e = fits.get(key);
+    if (!e || e.n < 2) missing.push(key);
     return e;
   };
   const holdout: HoldoutErrors = { soma: [], synapse: [] };
@@ -75,20 +106,19 @@ export function buildModels(rows: MeasurementRow[], meta: ModelsMeta): { models:
     const out = { a: [] as number[], t: [] as number[], s: [] as number[], fit: { rms: [] as number[], r2: [] as number[] } };
     for (let i = 0; i < n; i++) {
       const e = need(`s${layer}/${i}`);
-      if (!e) continue;
-      const f = fitSoma(meta.soma_model, e.x, e.y);
+      if (!e || !('soma' in e)) continue;
+      const f = e.soma;
       out.a.push(f.a);
       out.t.push(f.t);
       if (f.s !== undefined) out.s.push(f.s);
       out.fit.rms.push(f.rms);
       out.fit.r2.push(f.r2);
-      if (e.hx.length) holdout.soma.push(holdoutError(e.hx, e.hy, (u) => somaOut(f, u)));
+      if (e.holdout !== undefined) holdout.soma.push(e.holdout);
     }
     return meta.soma_model === 'softplus' ? out : { a: out.a, t: out.t, fit: out.fit };
   });
   const synapses = layers.slice(0, -1).map((rowsN, layer) => {
     const cols = layers[layer + 1];
-    const iRef = meta.input_scale;
     const gain_pos: number[] = [], gain_neg: number[] = [], dlog_pos: number[] = [], dlog_neg: number[] = [];
     const fit = { rms: [] as number[], r2: [] as number[] };
     for (let i = 0; i < rowsN; i++) {
@@ -98,14 +128,14 @@ export function buildModels(rows: MeasurementRow[], meta: ModelsMeta): { models:
         const d: Record<string, number> = {};
         for (const cfg of SYNAPSE_CONFIGS) {
           const e = need(`w${layer}/${i}/${j}/${cfg}`);
-          if (!e) continue;
-          const f = fitSynapse(e.x, e.y, iRef);
+          if (!e || !('synapse' in e)) continue;
+          const f = e.synapse;
           g[cfg] = cfg.startsWith('-') ? -f.g : f.g;
           d[cfg] = f.d;
           sse += f.sse;
           sst += f.sst;
-          n += e.x.length;
-          if (e.hx.length) holdout.synapse.push(holdoutError(e.hx, e.hy, (h) => synapseOut(f.g, f.d, iRef, h)));
+          n += e.n;
+          if (e.holdout !== undefined) holdout.synapse.push(e.holdout);
         }
         gain_pos.push(g['+4'], g['+2'], g['+1']);
         gain_neg.push(g['-4'], g['-2'], g['-1']);

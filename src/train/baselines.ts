@@ -3,8 +3,9 @@ import type { Dataset } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
 import { spawnModuleWorker } from '../util/worker.js';
 import { deviceNet, nominalNet } from './device.js';
-import { DEFAULT_RANGE, currentLimits, currentStats, initScale, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
-import { evaluate, initialWeights, joinPhases, trainPhases, type TrainOptions, type TrainResult } from './train.js';
+import { measureAll, measureKey, type Measure, type MeasureContext, type MeasureValue } from './measures.js';
+import { DEFAULT_RANGE, currentLimits, initScale, networkScale, type CurrentRange, type CurrentStats, type NetworkScale } from './scale.js';
+import { initialWeights, joinPhases, trainPhases, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
 
 /**
@@ -86,6 +87,8 @@ export interface BaselinesResult {
   aware_start: AwareStart;
   /** Epochs run on the die over all its trainings (both second phases, the one not kept too). */
   die_epochs_run: number;
+  /** Currents on the training split (scale.ts currentStats) of the aware codes and the ideal quantized ones, on nominal devices and on the die (naive). */
+  currents: { aware: CurrentStats; ideal_quantized: CurrentStats; naive: CurrentStats };
 }
 
 /**
@@ -98,13 +101,33 @@ export type AwareStart = 'die' | 'ideal' | 'naive';
 
 /**
  * A training on one thread: which devices, its phases (trainPhases); `from`: start from the
- * result of that task; `rival`: that task's result competes as epoch 0 of the last phase.
+ * result of that task; `rival`: that task's result competes as epoch 0 of the last phase;
+ * `measures`: what the report needs of the trained network, computed on the same thread after
+ * the result is posted (a task waiting for this one can start at once on a free thread).
  */
 interface TrainingTask {
   devices: 'nominal' | 'die';
   phases: TrainOptions[];
   from?: number;
   rival?: number;
+  measures: Measure[];
+}
+
+/** The next message of a trainer thread; its error message, or the thread's error, rejects. */
+function reply<T>(w: import('node:worker_threads').Worker): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onMessage = (m: T & { error?: string }) => {
+      w.off('error', onError);
+      if (m.error !== undefined) reject(new Error(`training on a worker thread failed: ${m.error}`));
+      else resolve(m);
+    };
+    const onError = (e: unknown) => {
+      w.off('message', onMessage);
+      reject(e);
+    };
+    w.once('message', onMessage);
+    w.once('error', onError);
+  });
 }
 
 /**
@@ -113,20 +136,24 @@ interface TrainingTask {
  * weights), or one after another in this thread. Each training is a pure function of its
  * inputs, so the results do not depend on which thread ran what, or when.
  */
-async function runTrainings(models: DieModels, data: Dataset, tasks: TrainingTask[], threads: number): Promise<TrainResult[]> {
+async function runTrainings(models: DieModels, data: Dataset, range: CurrentRange, tasks: TrainingTask[], threads: number): Promise<{ results: TrainResult[]; measured: Record<string, MeasureValue>[] }> {
   const module = await kernelModule();
-  const splits = { train: data.train, val: data.val };
+  const splits = { train: data.train, val: data.val, test: data.test };
   const phasesOf = async (t: TrainingTask, results: (Promise<TrainResult> | TrainResult)[]): Promise<TrainOptions[]> => {
     const p = t.phases.map((o) => ({ ...o }));
     if (t.from !== undefined) p[0].init = (await results[t.from]).weights;
     if (t.rival !== undefined) p[p.length - 1].rival = (await results[t.rival]).weights;
     return p;
   };
+  const measured: Record<string, MeasureValue>[] = tasks.map(() => ({}));
   if (threads <= 1 || tasks.length <= 1) {
-    const nets = { nominal: nominalNet(models), die: deviceNet(models) };
+    const ctx: MeasureContext = { nets: { nominal: nominalNet(models), die: deviceNet(models) }, data: splits, range, inputScale: models.input_scale };
     const results: TrainResult[] = [];
-    for (const t of tasks) results.push(trainPhases(module, nets[t.devices], splits, await phasesOf(t, results)));
-    return results;
+    for (const [id, t] of tasks.entries()) {
+      results.push(trainPhases(module, ctx.nets[t.devices], splits, await phasesOf(t, results)));
+      measured[id] = measureAll(ctx, results[id].weights, t.measures);
+    }
+    return { results, measured };
   }
   const workers = Array.from({ length: Math.min(threads, tasks.length) }, () => spawnModuleWorker(import.meta.url, 'worker'));
   const settle = tasks.map(() => ({}) as { resolve: (r: TrainResult) => void; reject: (e: unknown) => void });
@@ -136,23 +163,15 @@ async function runTrainings(models: DieModels, data: Dataset, tasks: TrainingTas
   try {
     await Promise.all(
       workers.map(async (w) => {
-        w.postMessage({ init: { module, models, data: splits } });
+        w.postMessage({ init: { module, models, data: splits, range } });
         while (next < tasks.length) {
           const id = next++;
           try {
             const phases = await phasesOf(tasks[id], results);
-            settle[id].resolve(
-              await new Promise<TrainResult>((resolve, reject) => {
-                const onMessage = (m: { id: number; result?: TrainResult; error?: string }) => {
-                  w.off('error', reject);
-                  if (m.error !== undefined) reject(new Error(`training on a worker thread failed: ${m.error}`));
-                  else resolve(m.result!);
-                };
-                w.once('message', onMessage);
-                w.once('error', reject);
-                w.postMessage({ task: { id, devices: tasks[id].devices, phases } });
-              }),
-            );
+            const result = reply<{ result: TrainResult }>(w);
+            w.postMessage({ task: { id, devices: tasks[id].devices, phases, measures: tasks[id].measures } });
+            settle[id].resolve((await result).result);
+            measured[id] = (await reply<{ measures: Record<string, MeasureValue> }>(w)).measures;
           } catch (e) {
             settle[id].reject(e);
             throw e;
@@ -163,7 +182,7 @@ async function runTrainings(models: DieModels, data: Dataset, tasks: TrainingTas
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  return Promise.all(results);
+  return { results: await Promise.all(results), measured };
 }
 
 /**
@@ -239,61 +258,70 @@ export async function trainWithBaselines(models: DieModels, data: Dataset, opts:
     currentMax: limits[devices],
     selectInRange: true,
   });
+  const logit = (devices: 'die' | 'nominal') => (rangePhase ? opts.logitScale : s[devices].logit_scale);
+  // What the report needs of each network: a row's test and validation results, and the currents of the codes.
+  const evals = (devices: 'die' | 'nominal', quantized: boolean, splits: ('test' | 'val')[], logitScale = logit(devices)): Measure[] => splits.map((split) => ({ kind: 'eval', devices, quantized, split, logitScale }));
+  const currents = (devices: 'die' | 'nominal'): Measure => ({ kind: 'currents', devices, quantized: true });
+  // The die's codes: a row, the judging of the two second phases (validation with the reference logit scale) and their currents.
+  const dieCodes = [...evals('die', true, ['test', 'val']), ...evals('die', true, ['val'], opts.logitScale), currents('die')];
   // Ideal quantized, the die's first phase, float, the die's second phases (from its first phase; from the ideal
   // codes): on two threads the first two at once, then the float one and the die's second phases.
   const tasks: TrainingTask[] = [
-    { devices: 'nominal', phases: rangePhase ? [phase1('nominal', true), phase2('nominal', true)] : [phase1('nominal', true)] },
-    { devices: 'die', phases: [phase1('die', true)] },
-    { devices: 'nominal', phases: rangePhase ? [phase1('nominal', false), phase2('nominal', false)] : [phase1('nominal', false)] },
+    { devices: 'nominal', phases: rangePhase ? [phase1('nominal', true), phase2('nominal', true)] : [phase1('nominal', true)], measures: [...evals('nominal', true, ['test', 'val']), currents('nominal'), ...dieCodes] },
+    { devices: 'die', phases: [phase1('die', true)], measures: rangePhase ? [] : dieCodes },
+    { devices: 'nominal', phases: rangePhase ? [phase1('nominal', false), phase2('nominal', false)] : [phase1('nominal', false)], measures: evals('nominal', false, ['test', 'val']) },
     ...(rangePhase
       ? [
-          { devices: 'die' as const, phases: [phase2('die', true)], from: 1, rival: 0 },
-          { devices: 'die' as const, phases: [phase2('die', true)], from: 0, rival: 0 },
+          { devices: 'die' as const, phases: [phase2('die', true)], from: 1, rival: 0, measures: dieCodes },
+          { devices: 'die' as const, phases: [phase2('die', true)], from: 0, rival: 0, measures: dieCodes },
         ]
       : []),
   ];
-  const results = await runTrainings(models, data, tasks, threads);
+  const { results, measured } = await runTrainings(models, data, range, tasks, threads);
+  /** A measure of task `id`'s network (computed where it trained; here if it was not asked for). */
+  const measure = <T extends MeasureValue>(id: number, m: Measure): T => {
+    const key = measureKey(m);
+    measured[id][key] ??= measureAll({ nets: { nominal, die }, data: { train: data.train, val: data.val, test: data.test }, range, inputScale: u }, results[id].weights, [m])[key];
+    return measured[id][key] as T;
+  };
+  const evaluated = (id: number, devices: 'die' | 'nominal', quantized: boolean, split: 'test' | 'val', logitScale = logit(devices)) => measure<{ loss: number; accuracy: number }>(id, evals(devices, quantized, [split], logitScale)[0]);
   const [ideal, float] = [results[0], results[2]];
-  const logit = (devices: 'die' | 'nominal') => (rangePhase ? opts.logitScale : s[devices].logit_scale);
-  let aware = results[1], aware_start: AwareStart = 'die';
+  let aware = results[1], awareId = 1, aware_start: AwareStart = 'die';
   if (rangePhase) {
     // The two starts' results: in range on the training split first, then validation accuracy, then loss (the first on a tie).
-    const judged = ([joinPhases([results[1], results[3]]), results[4]] as const).map((r) => {
-      const v = evaluate(die, r.weights, true, data.val, opts.logitScale);
-      return { r, inRange: currentStats(die, r.weights, true, data.train, u, range).in_range, acc: v.accuracy, loss: v.loss };
+    const judged = ([[joinPhases([results[1], results[3]]), 3], [results[4], 4]] as const).map(([r, id]) => {
+      const v = evaluated(id, 'die', true, 'val', opts.logitScale);
+      return { r, id, inRange: measure<CurrentStats>(id, currents('die')).in_range, acc: v.accuracy, loss: v.loss };
     });
     const [a, b] = judged;
     const second = (b.inRange && !a.inRange) || (b.inRange === a.inRange && (b.acc > a.acc || (b.acc === a.acc && b.loss < a.loss)));
     aware = second ? b.r : a.r;
+    awareId = second ? b.id : a.id;
     aware_start = second ? 'ideal' : 'die';
     // The naive codes themselves, as they are, when neither beats them on validation: the die's phase 2 may have had
     // to leave them to reach the range (naive codes often sit a few % beyond it on a die), and a designer would
     // deploy the more accurate set. The run then warns that the aware codes are the naive ones.
-    const naive = evaluate(die, ideal.weights, true, data.val, opts.logitScale);
+    const naive = evaluated(0, 'die', true, 'val', opts.logitScale);
     const chosen = second ? b : a;
     if (naive.accuracy > chosen.acc) {
       aware = { ...ideal, curve: chosen.r.curve, epochs_run: chosen.r.epochs_run, phases: chosen.r.phases, best_epoch: 0, elapsed_s: chosen.r.elapsed_s };
+      awareId = 0;
       aware_start = 'naive';
     }
   }
-  const row = (name: BaselineName, devices: 'nominal' | 'die', weights: BaselineRow['weights'], r: TrainResult, quantized: boolean): BaselineRow => {
-    const net = devices === 'die' ? die : nominal;
-    const test = evaluate(net, r.weights, quantized, data.test, logit(devices));
-    const val = evaluate(net, r.weights, quantized, data.val, logit(devices));
+  const row = (name: BaselineName, devices: 'nominal' | 'die', weights: BaselineRow['weights'], id: number, quantized: boolean): BaselineRow => {
+    const test = evaluated(id, devices, quantized, 'test');
+    const val = evaluated(id, devices, quantized, 'val');
     return { name, devices, weights, test_accuracy: test.accuracy, test_loss: test.loss, val_accuracy: val.accuracy };
   };
   return {
-    rows: [
-      row('ideal_float', 'nominal', 'float', float, false),
-      row('ideal_quantized', 'nominal', 'ideal codes', ideal, true),
-      row('naive', 'die', 'ideal codes', ideal, true),
-      row('aware', 'die', 'aware codes', aware, true),
-    ],
+    rows: [row('ideal_float', 'nominal', 'float', 2, false), row('ideal_quantized', 'nominal', 'ideal codes', 0, true), row('naive', 'die', 'ideal codes', 0, true), row('aware', 'die', 'aware codes', awareId, true)],
     scale,
     float,
     ideal,
     aware,
     aware_start,
+    currents: { aware: measure<CurrentStats>(awareId, currents('die')), ideal_quantized: measure<CurrentStats>(0, currents('nominal')), naive: measure<CurrentStats>(0, currents('die')) },
     die_epochs_run: results[1].epochs_run + (rangePhase ? results[3].epochs_run + results[4].epochs_run : 0),
   };
 }

@@ -17,6 +17,7 @@ import { CODE_MAX, tables, type Tables } from './codes.js';
 import type { DeviceNet, SomaLayer } from './device.js';
 import { hLogH, inputLayer } from './network.js';
 import { instantiate, type Kernels } from './wasm.js';
+import { quantileInPlace } from '../util/quantile.js';
 
 const { exp, log, log1p, max, min } = Math;
 
@@ -401,7 +402,7 @@ export class Engine {
       loss += r.loss * m;
       correct += r.correct;
     }
-    const p99 = ratios?.map((a) => a.sort()[Math.min(a.length - 1, Math.floor(0.99 * (a.length - 1) + 0.5))]);
+    const p99 = ratios?.map((a) => quantileInPlace(a, 0.99));
     return { loss: loss / n, accuracy: correct / n, ...(p99 ? { rangeP99: p99 } : {}) };
   }
 }

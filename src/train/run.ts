@@ -7,9 +7,8 @@ import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
 import { designSchema } from '../design/index.js';
 import { defaultTrainOptions, trainWithBaselines, type AwareStart, type BaselineRow, type BaselinesResult } from './baselines.js';
-import { deviceNet, nominalNet } from './device.js';
 import { checkRunDesign, fileHash, readHashedJson } from './provenance.js';
-import { currentStats, type CurrentRange, type CurrentStats } from './scale.js';
+import type { CurrentRange, CurrentStats } from './scale.js';
 import type { TrainResult } from './train.js';
 import { ENGINE, TRAINING_FORMAT, WEIGHTS_FORMAT, type TrainingFile, type WeightsFile } from './files.js';
 
@@ -179,10 +178,8 @@ export async function trainRunFull(run: string, o: TrainRunOptions = {}): Promis
   const { options, seed } = runTrainOptions(data.name, o);
   const range = characterizedRange(dir);
   const result = await trainWithBaselines(models, data, { ...options, seed, range }, o.threads);
-  const die = deviceNet(models), nominal = nominalNet(models);
-  const stats = (net: typeof die, w: Float64Array[]) => currentStats(net, w, true, data.train, models.input_scale, range);
-  const trained = { aware: stats(die, result.aware.weights), ideal_quantized: stats(nominal, result.ideal.weights) };
-  const currents = { range, split: 'train' as const, ...trained, naive: stats(die, result.ideal.weights) };
+  const trained = { aware: result.currents.aware, ideal_quantized: result.currents.ideal_quantized };
+  const currents = { range, split: 'train' as const, ...trained, naive: result.currents.naive };
   const warnings = trainingWarnings(result.rows, trained, range, result.aware_start);
   const elapsed = (performance.now() - t0) / 1000;
   const samples = (result.float.epochs_run + result.ideal.epochs_run + result.die_epochs_run) * data.train.n;

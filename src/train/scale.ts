@@ -25,6 +25,7 @@ import { CODE_MAX, effective } from './codes.js';
 import type { DeviceNet } from './device.js';
 import { median } from './device.js';
 import { forward, inputLayer } from './network.js';
+import { quantileInPlace } from '../util/quantile.js';
 
 export interface NetworkScale {
   /** Mean gain per code step of each weight layer, excitatory and inhibitory synapses. */
@@ -101,24 +102,22 @@ export interface CurrentRange {
   synapse_input_max_a: number;
 }
 
-const quantile = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1) + 0.5))];
-
 /** Soma input and class currents of the network with these weights on a split (float64 reference forward). */
 export function currentStats(net: DeviceNet, weights: Float64Array[], quantized: boolean, split: Split, inputScale: number, range: CurrentRange): CurrentStats {
   const W = weights.map((w, k) => effective(net.synapses[k], w, quantized));
   const tapes = forward(net, W, inputLayer(net, split.x, split.n), split.n);
   const C = net.layers[net.layers.length - 1], out = tapes[tapes.length - 1].out;
-  const largest = Float64Array.from({ length: split.n }, (_, r) => Math.max(...out.subarray(r * C, (r + 1) * C))).sort();
+  const largest = Float64Array.from({ length: split.n }, (_, r) => Math.max(...out.subarray(r * C, (r + 1) * C)));
   const limits = currentLimits(net, range, inputScale);
-  const ratios = tapes.map((t, k) => Float64Array.from(t.u, (v, q) => v / limits[k][q % limits[k].length]).sort());
-  const limit_ratio_p99 = ratios.map((r) => quantile(r, 0.99));
+  const ratios = tapes.map((t, k) => Float64Array.from(t.u, (v, q) => v / limits[k][q % limits[k].length]));
+  const limit_ratio_p99 = ratios.map((r) => quantileInPlace(r, 0.99));
   return {
-    soma_input_p99_a: tapes.map((t) => quantile(Float64Array.from(t.u).sort(), 0.99) * inputScale),
+    soma_input_p99_a: tapes.map((t) => quantileInPlace(Float64Array.from(t.u), 0.99) * inputScale),
     soma_input_max_a: tapes.map((t) => t.u.reduce((m, v) => Math.max(m, v), -Infinity) * inputScale),
     limit_ratio_p99,
     above_range: ratios.map((r) => r.reduce((s, v) => s + (v > 1 ? 1 : 0), 0) / r.length),
     in_range: limit_ratio_p99.every((r) => r <= 1),
-    largest_class_current_median_a: quantile(largest, 0.5) * inputScale,
-    largest_class_current_p90_a: quantile(largest, 0.9) * inputScale,
+    largest_class_current_median_a: quantileInPlace(largest, 0.5) * inputScale,
+    largest_class_current_p90_a: quantileInPlace(largest, 0.9) * inputScale,
   };
 }

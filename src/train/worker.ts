@@ -1,24 +1,38 @@
 /**
- * A trainer thread (baselines.ts): receives the compiled kernels, the die's models and the
- * training data once, then trains one network (its phases, trainPhases) per task message and posts its result.
- * { init: {module, models, data} } then { task: {id, devices, phases} } -> { id, result } | { id, error }.
+ * A trainer thread (baselines.ts): receives the compiled kernels, the die's models, the data
+ * and the characterized range once, then per task message trains one network (its phases,
+ * trainPhases), posts its result, and then the measures the task asks of it (measures.ts).
+ * { init: {module, models, data, range} } then { task: {id, devices, phases, measures} }
+ * -> { id, result } then { id, measures } | { id, error }.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Split } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
-import { deviceNet, nominalNet, type DeviceNet } from './device.js';
+import { deviceNet, nominalNet } from './device.js';
+import { measureAll, type Measure, type MeasureContext, type MeasureSplit } from './measures.js';
+import type { CurrentRange } from './scale.js';
 import { trainPhases, type TrainOptions } from './train.js';
 
-let state: { module: WebAssembly.Module; nets: Record<'nominal' | 'die', DeviceNet>; data: { train: Split; val: Split } } | undefined;
+let state: { module: WebAssembly.Module; ctx: MeasureContext } | undefined;
 
-parentPort!.on('message', (m: { init?: { module: WebAssembly.Module; models: DieModels; data: { train: Split; val: Split } }; task?: { id: number; devices: 'nominal' | 'die'; phases: TrainOptions[] } }) => {
+interface Init {
+  module: WebAssembly.Module;
+  models: DieModels;
+  data: Record<MeasureSplit, Split>;
+  range: CurrentRange;
+}
+
+parentPort!.on('message', (m: { init?: Init; task?: { id: number; devices: 'nominal' | 'die'; phases: TrainOptions[]; measures: Measure[] } }) => {
   if (m.init) {
-    state = { module: m.init.module, nets: { nominal: nominalNet(m.init.models), die: deviceNet(m.init.models) }, data: m.init.data };
+    const { module, models, data, range } = m.init;
+    state = { module, ctx: { nets: { nominal: nominalNet(models), die: deviceNet(models) }, data, range, inputScale: models.input_scale } };
     return;
   }
-  const { id, devices, phases } = m.task!;
+  const { id, devices, phases, measures } = m.task!;
   try {
-    parentPort!.postMessage({ id, result: trainPhases(state!.module, state!.nets[devices], state!.data, phases) });
+    const result = trainPhases(state!.module, state!.ctx.nets[devices], state!.ctx.data, phases);
+    parentPort!.postMessage({ id, result });
+    parentPort!.postMessage({ id, measures: measureAll(state!.ctx, result.weights, measures) });
   } catch (e) {
     parentPort!.postMessage({ id, error: (e as Error).stack ?? String(e) });
   }

@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { characterizationSweeps, characterizeDie, countTransistors, planBatches, predictSomaGainSpread } from '../../src/characterize/index.js';
+import { batchNetlist, batchOptions, characterizationSweeps, characterizeDie, countTransistors, planBatches, predictSomaGainSpread, type MeasurementRow } from '../../src/characterize/index.js';
 import { resolveDesign, type Design } from '../../src/design/index.js';
 import { characterizeAndFit, median, synapseOut, type DieModels } from '../../src/fit/index.js';
 import { somaBatchTestbench, synapseTestbench } from '../../src/netlist/index.js';
@@ -103,20 +103,36 @@ describe('die characterization with mismatch on', () => {
   });
 });
 
+/** Largest relative difference of two characterizations' measured currents (|value| above 0.1 nA), matched by device, config and point. */
+function worstRelative(a: MeasurementRow[], b: MeasurementRow[]): number {
+  const key = (r: { device: string; config: string; point: number }) => `${r.device} ${r.config} ${r.point}`;
+  const ref = new Map(b.map((r) => [key(r), r]));
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (const r of a) {
+    const p = ref.get(key(r))!;
+    expect(p).toBeDefined();
+    for (const c of ['x_a', 'y_a'] as const) if (Math.abs(p[c]) > 1e-10) worst = Math.max(worst, Math.abs(r[c] - p[c]) / Math.abs(p[c]));
+  }
+  return worst;
+}
+
 describe('synapse start aid', () => {
   it('measures the same points as the plain sweep, within 1e-5 relative', async () => {
     const design = resolveDesign({ layers: [3, 5, 2], seed: 3 });
     const [aided, plain] = await Promise.all([characterizeDie(wasm, design, 3, tempDir()), characterizeDie(wasm, design, 3, tempDir(), { startAid: false })]);
-    const key = (r: { device: string; config: string; point: number }) => `${r.device} ${r.config} ${r.point}`;
-    const ref = new Map(plain.rows.map((r) => [key(r), r]));
-    expect(aided.rows.length).toBe(plain.rows.length);
-    let worst = 0;
-    for (const r of aided.rows) {
-      const p = ref.get(key(r))!;
-      expect(p).toBeDefined();
-      for (const c of ['x_a', 'y_a'] as const) if (Math.abs(p[c]) > 1e-10) worst = Math.max(worst, Math.abs(r[c] - p[c]) / Math.abs(p[c]));
-    }
-    expect(worst).toBeLessThan(1e-5);
+    expect(worstRelative(aided.rows, plain.rows)).toBeLessThan(1e-5);
+  });
+});
+
+describe('device bypass', () => {
+  it('measures the same points as evaluating every device at every iteration, within 1e-8 relative', async () => {
+    const design = resolveDesign({ layers: [3, 5, 2], seed: 4 });
+    const b = planBatches(design)[0];
+    expect(batchNetlist(design, 4, b)).toMatch(/^\.option .* bypass=1/m);
+    expect(batchNetlist(design, 4, b, undefined, batchOptions({ bypass: false }))).not.toMatch(/bypass/);
+    const [bypass, full] = await Promise.all([characterizeDie(wasm, design, 4, tempDir()), characterizeDie(wasm, design, 4, tempDir(), { bypass: false })]);
+    expect(worstRelative(bypass.rows, full.rows)).toBeLessThan(1e-8);
   });
 });
 

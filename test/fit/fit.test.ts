@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MEASUREMENT_COLUMNS } from '../../src/characterize/index.js';
+import { MEASUREMENT_COLUMNS, measurementLines, readMeasurements, writeMeasurementLines, writeMeasurements } from '../../src/characterize/index.js';
 import { resolveDesign } from '../../src/design/index.js';
 import { fitMeasurements, fitSoma, fitSynapse, modelsSchema, somaOut, synapseOut } from '../../src/fit/index.js';
 import { ConfigError } from '../../src/util/errors.js';
@@ -53,6 +53,18 @@ describe('fit from measurements', () => {
     const stored = modelsSchema.parse(JSON.parse(readFileSync(join(out, 'models.json'), 'utf8')));
     expect(stored.source).toMatch(/^measurements:.*measurements-2-3-2\.csv$/);
     expect(r.summary.fit_r2.min).toBeGreaterThan(0.99);
+  });
+
+  it('a table written in pieces (as characterizeAndFit writes it, batch by batch) is the file written at once', async () => {
+    const rows = await readMeasurements(example);
+    const kinds = new Set(rows.map((r) => r.kind));
+    expect(kinds).toEqual(new Set(['soma', 'synapse']));
+    const dir = tempDir();
+    await writeMeasurements(join(dir, 'whole.csv'), rows);
+    // Pieces of one kind (a soma batch has empty post and config columns) and pieces that mix kinds.
+    const cuts = [0, rows.findIndex((r) => r.kind === 'synapse'), rows.length - 7, rows.length];
+    await writeMeasurementLines(join(dir, 'pieces.csv'), cuts.slice(1).map((c, k) => measurementLines(rows.slice(cuts[k], c))));
+    expect(readFileSync(join(dir, 'pieces.csv'), 'utf8')).toBe(readFileSync(join(dir, 'whole.csv'), 'utf8'));
   });
 
   function badFile(name: string, text: string): string {
