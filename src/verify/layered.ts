@@ -89,9 +89,11 @@ export interface LayeredOptions {
    */
   chunkTransistors?: number;
   /**
-   * Samples per DC sweep (default 50). Every sample is a pwl() point of each presynaptic
-   * source, and ngspice evaluates those per Newton iteration: an MNIST neuron costs 1.8 ms
-   * per iteration at 40 samples, 2.5 ms at 100 and ~28 ms at 500.
+   * Samples per DC sweep (default 200). A netlist's set-up (ngspice start, PDK library,
+   * parsing) is paid once per sweep, while parsing the pwl() points costs the same per sample
+   * and evaluating them hardly grows with their number (pwl() is a binary search): an MNIST
+   * hidden soma's netlist, counted in instructions, costs 152 M per sample at 50 samples per
+   * sweep, 142 M at 100 and 137 M at 200 (docs/performance.md).
    */
   samplesPerRun?: number;
   timeoutMs?: number;
@@ -187,7 +189,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const n0 = layers[0];
   if (inputs.length % n0 !== 0) throw new ConfigError(`inputs: ${inputs.length} values is not a multiple of ${n0} input somas`);
   const N = inputs.length / n0;
-  const perRun = opts.samplesPerRun ?? 50;
+  const perRun = opts.samplesPerRun ?? 200;
   const chunkT = opts.chunkTransistors ?? 600;
   const L = layers.length - 1;
   const C = layers[L];

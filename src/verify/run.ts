@@ -25,7 +25,7 @@ export interface VerifyOptions {
   /** Largest time step in full mode, s (default period/200). */
   maxStep?: number;
   timeoutMs?: number;
-  /** Samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10). */
+  /** Samples per simulator run (layered: per DC sweep, default 200; full: per transient, default 10). */
   samplesPerRun?: number;
   /** Layered mode: transistors per netlist. */
   chunkTransistors?: number;

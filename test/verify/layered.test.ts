@@ -75,18 +75,18 @@ describe('starting each DC point from a predicted operating point', () => {
 const native = await nativeTest();
 
 describe('junction-init biases of the node start', () => {
-  native('change only the Newton path: results equal the node start without them (5-10-3, 30 samples, native ngspice)', async () => {
-    const { design, codes, inputs } = randomCase(5, 'test/layered/init', 30, [5, 10, 3]);
+  native('change only the Newton path: results equal the node start without them (5-10-3, 20 samples, native ngspice)', async () => {
+    const { design, codes, inputs } = randomCase(5, 'test/layered/init', 20, [5, 10, 3]);
     const s = new Stream('test/layered/init/predicted');
-    const predicted = design.config.layers.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 30 * n }, () => (s.uniform() - 0.33) * 100e-9)));
+    const predicted = design.config.layers.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 20 * n }, () => (s.uniform() - 0.33) * 100e-9)));
     const engine = await createEngine('ngspice', design.pdk, { cache: false, workers: 2 });
     try {
-      const opts = { predicted, start: 'nodes', samplesPerRun: 15, supply: true } as const;
+      const opts = { predicted, start: 'nodes', samplesPerRun: 10, supply: true } as const;
       const without = await verifyLayered(engine, design, 5, codes, inputs, { ...opts, deviceInit: false });
       const biased = await verifyLayered(engine, design, 5, codes, inputs, opts);
       expect(biased.failures).toEqual([]);
       expect(biased.iterations).toBeGreaterThan(0);
-      for (let n = 0; n < 30; n++) {
+      for (let n = 0; n < 20; n++) {
         const row = (o: typeof biased) => Array.from(o.currents.subarray(n * 3, n * 3 + 3));
         const top = Math.max(...row(without));
         expect(top).toBeGreaterThan(1e-9);
