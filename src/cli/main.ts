@@ -133,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('max-step', { type: 'number', describe: 'full / estimate: largest transient time step, s (default period/200 full, 1e-6 estimate; MNIST settles in ~30 us, so 1e-6 reads it about as finely)' })
           .option('engine', { choices: ['wasm', 'ngspice'], default: 'wasm' })
           .option('timeout', { type: 'number', describe: 'seconds before a simulator run is stopped' })
-          .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 50; full: per transient, default 10; estimate: per transient, default split over the engine workers, at most 5); a failed run costs only its samples' })
+          .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 200; full: per transient, default 10; estimate: per transient, default split over the engine workers, at most 5); a failed run costs only its samples' })
           .option('dc-reference', { type: 'boolean', default: true, describe: 'full mode: also solve each sample in DC (layered) and measure settling to it; a window too short for the network shows as unsettled' })
           .option('warm-start', { type: 'boolean', default: true, describe: 'start from the operating point the fitted models predict (layered: every DC point, full: each transient; --no-warm-start: plain DC sweep / supply ramp)' })
           .option('cache', { type: 'boolean', default: true }),

@@ -7,7 +7,7 @@ import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors
 import { formatNumber, formatSi } from '../util/si.js';
 import { mapLimit } from '../util/concurrency.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
-import { offInput, somaStart, startTable, synapseStart, type StartTable } from './start.js';
+import { cellTerminals, deviceBiases, offInput, somaStart, startTable, synapseStart, type StartTable } from './start.js';
 
 /** A group of samples whose simulation failed (the other groups still finish). */
 export interface SampleFailure {
@@ -89,9 +89,11 @@ export interface LayeredOptions {
    */
   chunkTransistors?: number;
   /**
-   * Samples per DC sweep (default 50). Every sample is a pwl() point of each presynaptic
-   * source, and ngspice evaluates those per Newton iteration: an MNIST neuron costs 1.8 ms
-   * per iteration at 40 samples, 2.5 ms at 100 and ~28 ms at 500.
+   * Samples per DC sweep (default 200). A netlist's set-up (ngspice start, PDK library,
+   * parsing) is paid once per sweep, while parsing the pwl() points costs the same per sample
+   * and evaluating them hardly grows with their number (pwl() is a binary search): an MNIST
+   * hidden soma's netlist, counted in instructions, costs 152 M per sample at 50 samples per
+   * sweep, 142 M at 100 and 137 M at 200 (docs/performance.md).
    */
   samplesPerRun?: number;
   timeoutMs?: number;
@@ -134,6 +136,13 @@ export interface LayeredOptions {
    * (the node start's pins carry 0 A at the released point).
    */
   supply?: boolean;
+  /**
+   * With the node start (default true): every transistor's junction-init biases (its `ic`) are
+   * those at the median of its nodes' start voltages over the group, so ngspice's first Newton
+   * iteration of each sample evaluates it near its start instead of at vds = 0.1 V, vgs = VT0 +
+   * 0.1 V (see deviceBiases in start.ts). false gives the node start without them.
+   */
+  deviceInit?: boolean;
 }
 
 /**
@@ -180,7 +189,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const n0 = layers[0];
   if (inputs.length % n0 !== 0) throw new ConfigError(`inputs: ${inputs.length} values is not a multiple of ${n0} input somas`);
   const N = inputs.length / n0;
-  const perRun = opts.samplesPerRun ?? 50;
+  const perRun = opts.samplesPerRun ?? 200;
   const chunkT = opts.chunkTransistors ?? 600;
   const L = layers.length - 1;
   const C = layers[L];
@@ -190,6 +199,8 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const startNodes = opts.predicted !== undefined && (opts.start ?? (synapseCount >= NODE_START_MIN_SYNAPSES ? 'nodes' : 'diode')) === 'nodes';
   const options = layeredOptions(opts.bypass ?? true, startNodes ? NODE_START_SWEEP_ITERATIONS : undefined);
   const table: StartTable | undefined = startNodes ? await startTable(engine, design, opts.timeoutMs) : undefined;
+  const deviceInit = !!table && (opts.deviceInit ?? true);
+  const terminals = deviceInit ? { soma: cellTerminals(design, 'soma'), synapse: cellTerminals(design, 'synapse') } : undefined;
   const chunkOf = (k: number) => Math.max(1, Math.floor(chunkT / (5 + 11 * (k === 0 ? 0 : layers[k - 1]) + (k === L ? 1 : 0))));
   // As few chunks as chunkOf allows, of equal size (the first ones one soma larger).
   const chunksOf = (k: number) => {
@@ -228,8 +239,10 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
       const row = (s: number) => (pinned && !table ? 2 * s + 1 : s);
       try {
         await mapLimit(chunksOf(k), engine.concurrency * 2, async (js) => {
+          const common = commonData(design, seed, `codesign layered verification: layer ${k}, somas ${js[0]}..${js[js.length - 1]}, samples ${s0}..${s1 - 1}`, options);
           const text = render('tb/layer_dc.sp.hbs', {
-            ...commonData(design, seed, `codesign layered verification: layer ${k}, somas ${js[0]}..${js[js.length - 1]}, samples ${s0}..${s1 - 1}`, options),
+            ...common,
+            ...(terminals ? { somaCell: zeroBiases(common.somaCell), synapseCell: zeroBiases(common.synapseCell) } : {}),
             title2: `samples ${s0}..${s1 - 1}`,
             layer: k,
             targets: `${js[0]}..${js[js.length - 1]}`,
@@ -245,9 +258,10 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
               const offAt = (s: number) => (k === 0 ? undefined : offInput(table!, Array.from({ length: fanIn }, (_, i) => ({ code: codes[k - 1][i][j], vp: prevVp[s * fanIn + i] }))));
               const start = startCurrent ? Array.from(startCurrent(j), (c, s) => somaStart(table!, c, c > 0 ? undefined : offAt(s))) : undefined;
               const node = `s${k}_${j}`;
+              const somaVolts = (nd: string) => (nd === 'vdd' ? [design.vdd] : nd === 'vss' ? [0] : start!.map((v) => v[nd as 'in' | 'vp' | 'vn']));
               return {
                 j,
-                devices: instanceParams('soma', mm),
+                devices: withBiases(instanceParams('soma', mm), terminals && deviceBiases(terminals.soma, somaVolts)),
                 // Diode start: predicted input current per sample (0 when negative) into a replica of the input diode; pinned at stage 0, released at stage 1.
                 pin: pred && !table ? pinData(design, mm, k, j, `pwl(v(idx), ${pwlPoints(col(pred, n, j, s0).map((v) => (v > 0 ? v : 0)))})`, 'pwl(v(stage), 0, 1e-3, 1, 0)') : false,
                 starts: start
@@ -259,12 +273,21 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
                   const name = `xw${k - 1}_${i}_${j}`;
                   // Internal nodes from the nominal synapse of this code, at the presynaptic vp and this soma's start input voltage.
                   const st = start ? Array.from({ length: m }, (_, s) => synapseStart(table!, code, prevVp[s * fanIn + i], start[s].in)) : undefined;
+                  const bits = codeBits(code);
+                  // The synapse's ports at their sample values (rails, code bits, presynaptic gates, the soma's input start); internal nodes at their starts.
+                  const synapseVolts = (nd: string): ArrayLike<number> => {
+                    const rail = nd === 'vdd' || nd === 'vss' ? nd : (bits as Record<string, string>)[nd];
+                    if (rail) return [rail === 'vdd' ? design.vdd : 0];
+                    if (nd === 'vp' || nd === 'vn') return col(nd === 'vp' ? prevVp : prevVn, fanIn, i, 0);
+                    if (nd === 'out') return start!.map((v) => v.in);
+                    return st!.map((v) => v[nd]);
+                  };
                   return {
                     layer: k - 1,
                     i,
                     j,
-                    bits: codeBits(code),
-                    devices: instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))),
+                    bits,
+                    devices: withBiases(instanceParams('synapse', drawInstance(design, seed, 'synapse', synapsePath(k - 1, i, j))), terminals && deviceBiases(terminals.synapse, synapseVolts)),
                     starts: st ? Object.keys(st[0]).map((nd) => ({ id: `_${name}_${nd}`, node: `${name}.${nd}`, target: swept(st.map((v) => v[nd]), startVolts, true) })) : [],
                   };
                 }),
@@ -272,7 +295,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
             }),
             // keepNodes: no .save line, so ngspice writes every node.
             saves: opts.keepNodes ? '' : [...js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])), ...(supply ? ['i(vdd)'] : [])].join(' '),
-          });
+          }, terminals ? DEVICE_INIT_PARTIALS : {});
           const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
           runs++;
           iterations += r.iterations ?? 0;
@@ -315,6 +338,22 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   // Chunks finish in whatever order the workers take; sorted names keep the map (and the .ic
   // lines a transient builds from it) byte-identical from run to run.
   return { samples: N, classes: C, currents, runs, iterations, failures, ...(supply ? { supply } : {}), ...(opts.keepNodes ? { nodes: new Map([...nodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : {}) };
+}
+
+/** The cell templates' transistor line and instance parameter rows with each device's junction-init biases (`ic`) as subcircuit parameters. */
+const DEVICE_INIT_PARTIALS = { mos: 'layered/mos.hbs', params: 'layered/params.hbs' };
+
+type ParamRow = { name: string; dvt: string; mu: string };
+
+/** Instance parameter rows with each device's junction-init biases (layered/params.hbs); rows unchanged without them. */
+function withBiases(rows: ParamRow[], biases: Record<string, { vds: number; vgs: number; vbs: number }> | undefined) {
+  if (!biases) return rows;
+  return rows.map((r) => ({ ...r, ic: { vds: startVolts(biases[r.name].vds), vgs: startVolts(biases[r.name].vgs), vbs: startVolts(biases[r.name].vbs) } }));
+}
+
+/** A cell's subcircuit defaults with zero biases: ngspice's own junction init where an instance passes none. */
+function zeroBiases<T extends { nominal: ParamRow[] }>(cell: T): T {
+  return { ...cell, nominal: cell.nominal.map((r) => ({ ...r, ic: { vds: '0', vgs: '0', vbs: '0' } })) };
 }
 
 /**

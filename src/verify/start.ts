@@ -214,3 +214,50 @@ export function synapseStart(t: StartTable, code: number, vp: number, out: numbe
   }
   return out2;
 }
+
+/** A device's terminals in its cell's subcircuit: drain, gate, source, bulk (port or internal node names). */
+export type Terminals = Map<string, [string, string, string, string]>;
+
+const terminalsCache = new Map<string, Terminals>();
+
+/**
+ * Each device's terminals in a cell, read off the cell's subcircuit template (the one place
+ * that holds the cell's structure), so junction-init biases follow any change to the cell.
+ */
+export function cellTerminals(design: Design, cell: 'soma' | 'synapse'): Terminals {
+  const data = commonData(design, 0, 'terminals')[cell === 'soma' ? 'somaCell' : 'synapseCell'];
+  const key = `${cell}\n${JSON.stringify(data)}`;
+  let t = terminalsCache.get(key);
+  if (!t) {
+    const text = render(`cells/${cell}.sp.hbs`, data);
+    t = new Map();
+    for (const m of text.matchAll(/^(m\w+) (\S+) (\S+) (\S+) (\S+) /gm)) t.set(m[1], [m[2], m[3], m[4], m[5]]);
+    terminalsCache.set(key, t);
+  }
+  return t;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+};
+
+/**
+ * The junction-init biases of each device of an instance (its `ic` vds, vgs, vbs): the biases
+ * at the median over a group's samples of each node's start voltage (`volts(node)` gives a
+ * node's voltage per sample). ngspice evaluates every transistor at these in the first Newton
+ * iteration of each sample (its junction-init mode) instead of at vds = 0.1 V, vgs = VT0 +
+ * 0.1 V, so the pinned circuit converges an iteration sooner; they never change the solution.
+ */
+export function deviceBiases(terminals: Terminals, volts: (node: string) => ArrayLike<number>): Record<string, { vds: number; vgs: number; vbs: number }> {
+  const at = new Map<string, number>();
+  const v = (node: string) => {
+    let x = at.get(node);
+    if (x === undefined) at.set(node, (x = median(Array.from(volts(node)))));
+    return x;
+  };
+  const out: Record<string, { vds: number; vgs: number; vbs: number }> = {};
+  for (const [dev, [d, g, s, b]] of terminals) out[dev] = { vds: v(d) - v(s), vgs: v(g) - v(s), vbs: v(b) - v(s) };
+  return out;
+}

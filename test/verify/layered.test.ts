@@ -1,13 +1,13 @@
 import { resolveDesign } from '../../src/design/index.js';
 import { Stream } from '../../src/mismatch/index.js';
 import { readFileSync } from 'node:fs';
-import { WasmEngine, type Engine } from '../../src/spice/index.js';
-import { tempDir } from '../helpers.js';
+import { createEngine, WasmEngine, type Engine } from '../../src/spice/index.js';
+import { nativeTest, tempDir } from '../helpers.js';
 import { decisions, verifyFullDc, verifyLayered, verifyTransient } from '../../src/verify/index.js';
 
 /** A 4-6-3 network on a mismatched die with seeded random codes (-4..6) and N random input samples (0..80 nA). */
-function randomCase(seed: number, key: string, N: number) {
-  const design = resolveDesign({ layers: [4, 6, 3], seed });
+function randomCase(seed: number, key: string, N: number, layers = [4, 6, 3]) {
+  const design = resolveDesign({ layers, seed });
   const s = new Stream(key);
   const L = design.config.layers;
   const codes = L.slice(0, -1).map((n, k) => Array.from({ length: n }, () => Array.from({ length: L[k + 1] }, () => Math.round(s.uniform() * 10 - 4))));
@@ -65,6 +65,33 @@ describe('starting each DC point from a predicted operating point', () => {
       for (const [name, v] of nodes) {
         expect(name).toMatch(/^(s\d_\d+(_vp|_vn)?|xw\d_\d+_\d+\.(x|y|a4|a2|a1)|r_\d)$/);
         for (const x of v) expect(x >= -0.01 && x <= design.vdd + 0.01).toBe(true);
+      }
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+const native = await nativeTest();
+
+describe('junction-init biases of the node start', () => {
+  native('change only the Newton path: results equal the node start without them (5-10-3, 20 samples, native ngspice)', async () => {
+    const { design, codes, inputs } = randomCase(5, 'test/layered/init', 20, [5, 10, 3]);
+    const s = new Stream('test/layered/init/predicted');
+    const predicted = design.config.layers.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 20 * n }, () => (s.uniform() - 0.33) * 100e-9)));
+    const engine = await createEngine('ngspice', design.pdk, { cache: false, workers: 2 });
+    try {
+      const opts = { predicted, start: 'nodes', samplesPerRun: 10, supply: true } as const;
+      const without = await verifyLayered(engine, design, 5, codes, inputs, { ...opts, deviceInit: false });
+      const biased = await verifyLayered(engine, design, 5, codes, inputs, opts);
+      expect(biased.failures).toEqual([]);
+      expect(biased.iterations).toBeGreaterThan(0);
+      for (let n = 0; n < 20; n++) {
+        const row = (o: typeof biased) => Array.from(o.currents.subarray(n * 3, n * 3 + 3));
+        const top = Math.max(...row(without));
+        expect(top).toBeGreaterThan(1e-9);
+        row(biased).forEach((c, k) => expect(Math.abs(c - row(without)[k])).toBeLessThan(1e-5 * top));
+        expect(Math.abs(biased.supply![n] - without.supply![n])).toBeLessThan(1e-5 * without.supply![n]);
       }
     } finally {
       await engine.close();
