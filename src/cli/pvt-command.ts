@@ -5,6 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { ConfigError, GRID_NOTE, INPUT_NOTE, runPvt, writeReport, type EngineName, type ExecutorProgress, type GridForm, type InputReference, type PvtFile } from '../index.js';
+import { formatSi } from '../util/si.js';
 import { table } from './commands.js';
 import { Progress } from './progress.js';
 import { makeExecutor } from './study-commands.js';
@@ -76,7 +77,7 @@ function printPvt(p: PvtFile, dir: string, report: string): void {
   out(`codesign pvt: die ${p.die_seed} of ${resolve(dir, p.run)} (${p.network.join('-')}), ${p.rows.length / p.code_sets.length} conditions x ${p.code_sets.length} code set(s), engine ${p.engine}`);
   out(`inputs: ${p.input_note}`);
   out(table(
-    ['condition', 'codes', 'model %', 'spice %', 'agree %', 'samples', 'I ratio', 'I shift', 'soma a', 'g+4', 'status'],
+    ['condition', 'codes', 'model %', 'spice %', 'agree %', 'samples', 'I ratio', 'I shift', 'DC power', 'soma a', 'g+4', 'status'],
     p.rows.map((r) => [
       `${r.condition}${r.nominal ? ' *' : ''}`,
       String(r.code_set),
@@ -86,6 +87,7 @@ function printPvt(p: PvtFile, dir: string, report: string): void {
       r.spice_samples === null ? '-' : `${r.spice_samples}${r.spice_failures ? ` (${r.spice_failures} failed)` : ''}`,
       ratio(r.current_ratio_spice),
       pct(r.current_shift_spice_median),
+      typeof r.dc_power_w === 'number' ? `${formatSi(r.dc_power_w, 3)}W` : '-',
       ratio(r.soma_a_median),
       ratio(r.g4_pos_median),
       r.ok ? 'ok' : String(r.error ?? '').split('\n')[0],

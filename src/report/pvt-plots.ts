@@ -136,7 +136,7 @@ export function pvtTable(rows: Row[]): string {
   const p = (v: unknown) => (num(v) === undefined ? '' : pct(num(v)!));
   const r3 = (v: unknown) => (num(v) === undefined ? '' : num(v)!.toFixed(3));
   return `<div class="wide">${htmlTable(
-    ['condition', 'code set', 'model', 'SPICE', 'agreement', 'samples', 'current ratio', 'current shift', 'power', 'soma a', 'g+4', 'g-4', 'status'],
+    ['condition', 'code set', 'model', 'SPICE', 'agreement', 'samples', 'current ratio', 'current shift', 'DC power', 'power (transient)', 'soma a', 'g+4', 'g-4', 'status'],
     rows.map((r) => [
       `${r.condition}${r.nominal === true ? ' (run)' : ''}`,
       r.code_set,
@@ -146,6 +146,7 @@ export function pvtTable(rows: Row[]): string {
       r.spice_samples ?? '',
       r3(r.current_ratio_spice),
       p(r.current_shift_spice_median),
+      num(r.dc_power_w) === undefined ? '' : eng(num(r.dc_power_w)!, 'W'),
       num(r.power_w) === undefined ? '' : eng(num(r.power_w)!, 'W'),
       r3(r.soma_a_median),
       r3(r.g4_pos_median),

@@ -91,6 +91,8 @@ export interface CodeSetResult {
     /** verify.json of an earlier job made from the same die, models, codes and samples was kept. */
     reused: boolean;
   } | null;
+  /** Median DC supply power over the SPICE samples (the layered run's supply current x VDD, each sample held and settled), else null. */
+  dc_power_w: number | null;
   /** From a full-network transient at the condition (--full-samples), else null. */
   power_w: number | null;
   energy_per_inference_j: number | null;
@@ -211,6 +213,7 @@ async function deployCodeSet(engine: Engine, engineId: string, condDir: string, 
     model_accuracy: modelAccuracy,
     test_samples: test.n,
     spice: v ? { samples: v.samples, accuracy: v.accuracy.spice, model_accuracy: v.accuracy.model, agreement: v.agreement, currents: v.currents.spice, model_currents: v.currents.model, failures: n - v.samples, reused } : null,
+    dc_power_w: (v?.dc_power_w as { median: number } | undefined)?.median ?? null,
     ...power,
     error,
   };

@@ -197,7 +197,7 @@ export const PVT_COLUMNS = [
   'condition', 'temperature', 'vdd', 'corner', 'input_scale', 'nominal', 'code_set',
   'model_accuracy', 'spice_accuracy', 'model_accuracy_spice_samples', 'agreement', 'spice_samples', 'spice_failures',
   'current_ratio_spice', 'current_shift_spice_median', 'current_shift_spice_p90', 'current_ratio_model', 'current_shift_model_median',
-  'power_w', 'energy_per_inference_j', 'soma_a_median', 'g4_pos_median', 'g4_neg_median', 'ok', 'error',
+  'dc_power_w', 'power_w', 'energy_per_inference_j', 'soma_a_median', 'g4_pos_median', 'g4_neg_median', 'ok', 'error',
 ] as const;
 
 export type PvtRow = Record<(typeof PVT_COLUMNS)[number], Cell>;
@@ -330,6 +330,7 @@ function rowsOf(c: Condition, outcome: JobOutcome | undefined, sets: CodeSetInfo
       current_shift_spice_p90: nullable(sh?.p90),
       current_ratio_model: nullable(shm?.ratio),
       current_shift_model_median: nullable(shm?.median),
+      dc_power_w: nullable(cs?.dc_power_w),
       power_w: nullable(cs?.power_w),
       energy_per_inference_j: nullable(cs?.energy_per_inference_j),
       soma_a_median: nullable(r?.params.soma_a),
@@ -397,7 +398,7 @@ export async function runPvt(o: PvtOptions): Promise<PvtFile> {
     power_note:
       fullSamples > 0
         ? `supply power: median over ${fullSamples} samples of a full-network transient at each condition (verify-full.json of the condition folder)`
-        : 'supply power not measured (null): layered DC verification does not measure the supply current yet; --full-samples N measures it in a full-network transient at each condition',
+        : 'dc_power_w: median DC supply power over the SPICE samples, each held and settled (layered verification); power_w and energy per inference need a full-network transient at each condition: --full-samples N',
     shift_note: 'against the run\'s own condition, on the SPICE-verified samples of both: current_ratio = median over samples of (sum of class currents here) / (sum at the run\'s condition); current_shift = largest |class current here - at the run\'s condition| relative to the sample\'s largest class current at the run\'s condition (median, p90); _model: the same from each condition\'s fitted models',
     columns: [...PVT_COLUMNS],
     rows,

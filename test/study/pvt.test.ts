@@ -165,6 +165,10 @@ describe('codesign pvt on an Iris die (native ngspice)', () => {
     for (const r of first.rows) {
       expect(r).toMatchObject({ code_set: 'run', spice_samples: 6, spice_failures: 0, ok: true, error: null });
       for (const k of ['model_accuracy', 'spice_accuracy', 'agreement'] as const) expect(r[k]).toEqual(expect.any(Number));
+      // The settled supply power of the layered samples: microwatts for an Iris network, never a transient's figure.
+      expect(r.dc_power_w).toBeGreaterThan(1e-7);
+      expect(r.dc_power_w).toBeLessThan(1e-3);
+      expect(r.power_w).toBeNull();
     }
     // The models move with the condition: hotter, the weak-inversion mirrors' gains change.
     expect(first.rows[1].soma_a_median).not.toBe(first.rows[0].soma_a_median);
@@ -172,7 +176,7 @@ describe('codesign pvt on an Iris die (native ngspice)', () => {
     // At the run's own condition nothing moved; elsewhere the class currents did.
     expect(first.rows[0]).toMatchObject({ current_ratio_spice: 1, current_shift_spice_median: 0 });
     expect(first.rows[1].current_shift_spice_median).toBeGreaterThan(0.005);
-    expect(first.power_note).toMatch(/not measured/);
+    expect(first.power_note).toMatch(/--full-samples/);
   });
 
   native('the run\'s own condition, characterized again without the cache, reproduces the run\'s models; its model accuracy is the training\'s', () => {
