@@ -360,7 +360,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
     ['class current error |model - SPICE| / max (median, p90, max)', `${pct(err.median_abs)}, ${pct(err.p90_abs)}, ${pct(err.max_abs)}`],
     ...timingRows(r.timing as Record<string, any> | undefined),
   ];
-  const dcPower = r.dc_power_w as { median: number } | undefined;
+  const dcPower = r.dc_power_w;
   if (dcPower) rows.push(['DC power, whole network (median)', si(dcPower.median, 'W')]);
   const dc = r.dc_reference as { class_agreement_transient_vs_dc: number; window_end_deviation: { median: number; max: number }; source: string | { file: string; engine: string } } | undefined;
   if (dc) rows.push(['DC reference', typeof dc.source === 'string' ? dc.source : `from ${dc.source.file} (${dc.source.engine})`]);

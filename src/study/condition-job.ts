@@ -213,7 +213,7 @@ async function deployCodeSet(engine: Engine, engineId: string, condDir: string, 
     model_accuracy: modelAccuracy,
     test_samples: test.n,
     spice: v ? { samples: v.samples, accuracy: v.accuracy.spice, model_accuracy: v.accuracy.model, agreement: v.agreement, currents: v.currents.spice, model_currents: v.currents.model, failures: n - v.samples, reused } : null,
-    dc_power_w: (v?.dc_power_w as { median: number } | undefined)?.median ?? null,
+    dc_power_w: v?.dc_power_w?.median ?? null,
     ...power,
     error,
   };

@@ -78,6 +78,8 @@ export interface VerifyResult {
   per_sample: { label: number[]; spice_class: (number | null)[]; model_class: number[] };
   currents: { spice: (number[] | null)[]; model: number[][] };
   failures: SampleFailure[];
+  /** Layered: VDD x the network's DC supply current per sample held (median, max over the finished samples). */
+  dc_power_w?: { median: number; max: number; note: string };
   elapsed_s: number;
   [field: string]: unknown;
 }
