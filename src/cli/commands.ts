@@ -310,6 +310,7 @@ export interface VerifyArgs {
   timeout?: number;
   samplesPerRun?: number;
   'warm-start'?: boolean;
+  release?: 'auto' | 'single' | 'staged';
   'dc-reference'?: boolean;
   json?: boolean;
   cache?: boolean;
@@ -346,7 +347,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<void> {
   }
   const mode = a.mode;
   const r = await withEngine(a.engine, design.pdk, engineOpts, (e) =>
-    verifyRun(e, a.run, { mode, weights: a.weights, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], dcReference: a['dc-reference'], onProgress: progressBar('verify') }),
+    verifyRun(e, a.run, { mode, weights: a.weights, samples: a.samples, period: a.period, maxStep: a.maxStep, samplesPerRun: a.samplesPerRun, warmStart: a['warm-start'], release: a.release, dcReference: a['dc-reference'], onProgress: progressBar('verify') }),
   );
   if (a.json) return json(r);
   const weights = (r.provenance as Provenance).weights;

@@ -136,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('samples-per-run', { type: 'number', describe: 'samples per simulator run (layered: per DC sweep, default 200; full: per transient, default 10; estimate: per transient, default split over the engine workers, at most 5); a failed run costs only its samples' })
           .option('dc-reference', { type: 'boolean', default: true, describe: 'full mode: also solve each sample in DC (layered) and measure settling to it; a window too short for the network shows as unsettled' })
           .option('warm-start', { type: 'boolean', default: true, describe: 'start from the operating point the fitted models predict (layered: every DC point, full: each transient; --no-warm-start: plain DC sweep / supply ramp)' })
+          .option('release', { choices: ['auto', 'single', 'staged'] as const, default: 'auto' as const, describe: 'layered: how each sample leaves its start (single: all at once; staged: synapses first, then the somas, converges where single does not, e.g. at 125 C; auto: single, then staged for a netlist where a sample does not converge)' })
           .option('cache', { type: 'boolean', default: true }),
       (a) => verifyCommand(a as never),
     )

@@ -7,7 +7,7 @@ import type { SimJob } from './types.js';
 
 /** Lines in simulator output that mean the run failed. */
 const FATAL = /error|aborted|not parsed|timestep too small|iteration limit|no convergence|singular matrix|gmin stepping failed|source stepping failed/i;
-const CONVERGENCE = /timestep too small|iteration limit|no convergence|stepping failed|transient op failed|could not be simulated/i;
+const CONVERGENCE = /timestep too small|iteration limit|no convergence|without convergence|stepping failed|transient op failed|could not be simulated/i;
 /** Notes ngspice prints while it is still succeeding (gmin/source stepping progress). */
 const BENIGN = /^(note:|trying gmin|supplies reduced|warning: further gmin|warning: singular matrix|warning: dynamic gmin stepping failed|warning: true gmin stepping failed|warning: source stepping failed)/i;
 

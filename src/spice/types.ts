@@ -7,6 +7,17 @@ export interface SimJob {
   path?: string;
   /** Per-run limit; the engine's default applies when absent. */
   timeoutMs?: number;
+  /**
+   * Stop at the first DC point that does not converge within the deck's iteration limit
+   * (`itl1`/`itl2`) instead of falling back to gmin stepping, source stepping and the
+   * transient operating point, which can cost thousands of Newton iterations per point: for
+   * callers that have a cheaper way to solve the deck when this one fails (layered
+   * verification's staged release), which is also why such a run's failing netlist is not saved.
+   * Native ngspice honours it (its run's init file sets `optran 1 0 0 0 0 0`); the WebAssembly
+   * engine ignores it, since its ngspice instance is shared between runs and the setting would
+   * outlive the run.
+   */
+  failFast?: boolean;
 }
 
 /** Named vectors of one analysis, lower-case names as ngspice writes them (`v(out)`, `i(vdd)`). */

@@ -2,8 +2,8 @@ import { readoutPath, somaPath, synapsePath } from '../characterize/index.js';
 import { CELLS, type Design } from '../design/index.js';
 import { drawInstance, type InstanceMismatch } from '../mismatch/index.js';
 import { codeBits, commonData, deviceData, deviceModel, DEFAULT_OPTIONS, instanceParams, render, type SimOptions } from '../netlist/index.js';
-import type { Engine } from '../spice/index.js';
-import { CodesignError, ConfigError, type NetlistLocation } from '../util/errors.js';
+import type { Engine, SimResult } from '../spice/index.js';
+import { CodesignError, ConfigError, ConvergenceError, SimTimeoutError, type NetlistLocation } from '../util/errors.js';
 import { formatNumber, formatSi } from '../util/si.js';
 import { mapLimit } from '../util/concurrency.js';
 import { checkCodes, inlineIncludes, networkNetlist, weightsInclude, type Codes } from './network.js';
@@ -143,6 +143,18 @@ export interface LayeredOptions {
    * 0.1 V (see deviceBiases in start.ts). false gives the node start without them.
    */
   deviceInit?: boolean;
+  /**
+   * How the node start's pins let go of each sample (default "auto"). "single": every pin opens
+   * at once and ngspice solves the whole circuit from the start in one Newton run (8 Newton
+   * iterations per sample on an MNIST hidden neuron at 27 °C). "staged": the synapses' pins
+   * open first, with the soma's input held at its start, then the soma's (13 per sample at
+   * 27 °C); it converges where the single release does not: at 125 °C the floating nodes of
+   * synapses whose presynaptic soma is off sit up to 0.8 V from their nominal start, and on 6
+   * of 20 digits the single release's Newton run did not converge (1,000 iterations, then gmin
+   * stepping: 423 per sample against 32 staged). "auto": the single release, stopped at the
+   * first sample that does not converge (SimJob.failFast), then the staged one for that netlist.
+   */
+  release?: 'auto' | 'single' | 'staged';
 }
 
 /**
@@ -168,6 +180,9 @@ const NODE_START_MIN_SYNAPSES = 1000;
  * its on resistance, reached once the control v(stage) = 1 is read, the open one.
  */
 const START_PIN = { closed: 1, open: 1e20 };
+
+/** The staged release's inner sweep: v(stage) = 0.6 opens the synapses' pins (vt 0.5), 1 the soma's (vt 0.8, layer_dc.sp.hbs). */
+const STAGED = { staged: true, firstStage: '0.6', stageStep: '0.4' };
 
 /** Names of the network netlist's nodes a layered netlist also has (not its sources or start aids). */
 const NETWORK_NODE = /^v\((s\d+_\d+(?:_vp|_vn)?|x[sw][\d_]+\.\w+|r_\d+)\)$/;
@@ -198,6 +213,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const synapseCount = layers.slice(0, -1).reduce((a, n, k) => a + n * layers[k + 1], 0);
   const startNodes = opts.predicted !== undefined && (opts.start ?? (synapseCount >= NODE_START_MIN_SYNAPSES ? 'nodes' : 'diode')) === 'nodes';
   const options = layeredOptions(opts.bypass ?? true, startNodes ? NODE_START_SWEEP_ITERATIONS : undefined);
+  const release = opts.release ?? 'auto';
   const table: StartTable | undefined = startNodes ? await startTable(engine, design, opts.timeoutMs) : undefined;
   const deviceInit = !!table && (opts.deviceInit ?? true);
   const terminals = deviceInit ? { soma: cellTerminals(design, 'soma'), synapse: cellTerminals(design, 'synapse') } : undefined;
@@ -235,12 +251,10 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
       // Each soma's start current per sample in the group: the input layer's is known exactly.
       const startCurrent = table ? (k === 0 ? (j: number) => col(inputs, n0, j, s0) : (j: number) => col(pred!, n, j, s0)) : undefined;
       const pinned = !!pred || !!table;
-      // The diode start sweeps two stages per sample, the released one (odd rows) the result; the node start releases within each sample's point.
-      const row = (s: number) => (pinned && !table ? 2 * s + 1 : s);
       try {
         await mapLimit(chunksOf(k), engine.concurrency * 2, async (js) => {
           const common = commonData(design, seed, `codesign layered verification: layer ${k}, somas ${js[0]}..${js[js.length - 1]}, samples ${s0}..${s1 - 1}`, options);
-          const text = render('tb/layer_dc.sp.hbs', {
+          const deck = (staged: boolean) => render('tb/layer_dc.sp.hbs', {
             ...common,
             ...(terminals ? { somaCell: zeroBiases(common.somaCell), synapseCell: zeroBiases(common.synapseCell) } : {}),
             title2: `samples ${s0}..${s1 - 1}`,
@@ -251,7 +265,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
             pres: k === 0 ? [] : Array.from({ length: fanIn }, (_, i) => ({ i, vp: swept(col(prevVp, fanIn, i, 0), exact, !!table), vn: swept(col(prevVn, fanIn, i, 0), exact, !!table) })),
             inputs: k === 0 ? js.map((i) => ({ i, current: swept(col(inputs, n0, i, s0), exact, !!table) })) : [],
             pinned,
-            startAid: table ? { closed: formatNumber(START_PIN.closed), open: formatNumber(START_PIN.open) } : false,
+            startAid: table ? { closed: formatNumber(START_PIN.closed), open: formatNumber(START_PIN.open), ...(staged ? STAGED : {}) } : false,
             somas: js.map((j) => {
               const mm = drawInstance(design, seed, 'soma', somaPath(k, j));
               // A soma predicted off starts where its nominal fan-in holds its input (the input layer's, with no fan-in, at the default).
@@ -296,7 +310,21 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
             // keepNodes: no .save line, so ngspice writes every node.
             saves: opts.keepNodes ? '' : [...js.flatMap((j) => (k === L ? [`i(vr_${j})`] : [`v(s${k}_${j}_vp)`, `v(s${k}_${j}_vn)`])), ...(supply ? ['i(vdd)'] : [])].join(' '),
           }, terminals ? DEVICE_INIT_PARTIALS : {});
-          const r = await engine.run({ netlist: text, label: `layer${k}-${js[0]}-s${s0}`, timeoutMs: opts.timeoutMs });
+          const label = `layer${k}-${js[0]}-s${s0}`;
+          let staged = !!table && release === 'staged';
+          let r: SimResult | undefined;
+          if (table && release === 'auto') {
+            try {
+              r = await engine.run({ netlist: deck(false), label, timeoutMs: opts.timeoutMs, failFast: true });
+            } catch (e) {
+              if (!(e instanceof ConvergenceError || e instanceof SimTimeoutError)) throw e;
+              runs++;
+              staged = true;
+            }
+          }
+          r ??= await engine.run({ netlist: deck(staged), label, timeoutMs: opts.timeoutMs });
+          // The diode start and the staged release sweep two stages per sample, the released one (odd rows) the result.
+          const row = (s: number) => ((pinned && !table) || staged ? 2 * s + 1 : s);
           runs++;
           iterations += r.iterations ?? 0;
           opts.onProgress?.(runs, total);

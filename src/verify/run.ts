@@ -44,10 +44,11 @@ export interface VerifyOptions {
   weights?: string;
   /** Start from the fitted models' operating point (default true): layered, every DC point (same result, far fewer Newton iterations); full, each transient instead of a supply ramp. */
   warmStart?: boolean;
-  /** Layered mode: how each sample starts, device bypass and junction-init biases (LayeredOptions.start, .bypass, .deviceInit; defaults there). */
+  /** Layered mode: how each sample starts and is released, device bypass and junction-init biases (LayeredOptions.start, .release, .bypass, .deviceInit; defaults there). */
   layeredStart?: 'nodes' | 'diode';
   bypass?: boolean;
   deviceInit?: boolean;
+  release?: 'auto' | 'single' | 'staged';
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -210,7 +211,7 @@ export async function verifyRun(engine: Engine, run: string, opts: VerifyOptions
   let dcReport: Record<string, unknown> | undefined;
   const common = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, samplesPerRun: opts.samplesPerRun };
   const start = opts.warmStart === false ? undefined : predicted;
-  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start, start: opts.layeredStart, bypass: opts.bypass, deviceInit: opts.deviceInit, supply: true });
+  if (opts.mode === 'layered') spice = await verifyLayered(engine, design, seed, weights.codes, inputs, { ...common, chunkTransistors: opts.chunkTransistors, predicted: start, start: opts.layeredStart, bypass: opts.bypass, deviceInit: opts.deviceInit, release: opts.release, supply: true });
   else {
     // Layered's own sweep size: samplesPerRun sizes the transients here, and small DC sweeps cost a netlist each.
     const dcOpts = { timeoutMs: opts.timeoutMs, onProgress: opts.onProgress, chunkTransistors: opts.chunkTransistors, predicted: start };

@@ -1,7 +1,8 @@
 import { resolveDesign } from '../../src/design/index.js';
 import { Stream } from '../../src/mismatch/index.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createEngine, WasmEngine, type Engine } from '../../src/spice/index.js';
+import { ConvergenceError } from '../../src/util/errors.js';
 import { nativeTest, tempDir } from '../helpers.js';
 import { decisions, verifyFullDc, verifyLayered, verifyTransient } from '../../src/verify/index.js';
 
@@ -97,6 +98,52 @@ describe('junction-init biases of the node start', () => {
       await engine.close();
     }
   });
+});
+
+describe('releasing the node start', () => {
+  native('staged (synapses first, then somas) and auto give the single release\'s results; auto solves a netlist staged where its single release fails, and keeps that attempt out of the study\'s failed folder', async () => {
+    const { design, codes, inputs } = randomCase(6, 'test/layered/release', 10, [5, 10, 3]);
+    const s = new Stream('test/layered/release/predicted');
+    const predicted = design.config.layers.map((n, k) => (k === 0 ? undefined : Float64Array.from({ length: 10 * n }, () => (s.uniform() - 0.33) * 100e-9)));
+    const failDir = tempDir();
+    const engine = await createEngine('ngspice', design.pdk, { cache: false, workers: 2, failDir });
+    // ngspice raises any iteration limit below 100 to 100, so a small network's samples always converge: here every
+    // fail-fast attempt (the single release) fails the way a hot MNIST netlist's does, with the ConvergenceError the
+    // engine raises for it, and the staged solve that follows is ngspice's.
+    const attempts: string[] = [];
+    const failing: Engine = {
+      name: engine.name, concurrency: engine.concurrency, identity: () => engine.identity(), close: () => engine.close(),
+      run: (job) => {
+        if (!job.failFast) return engine.run(job);
+        attempts.push(job.label!);
+        return Promise.reject(new ConvergenceError('doAnalyses: Too many iterations without convergence', { netlistPath: '(fail-fast attempt)' }));
+      },
+    };
+    try {
+      const opts = { predicted, start: 'nodes', samplesPerRun: 5, supply: true } as const;
+      const single = await verifyLayered(engine, design, 6, codes, inputs, { ...opts, release: 'single' });
+      const staged = await verifyLayered(engine, design, 6, codes, inputs, { ...opts, release: 'staged' });
+      const auto = await verifyLayered(engine, design, 6, codes, inputs, opts);
+      const fallback = await verifyLayered(failing, design, 6, codes, inputs, opts);
+      for (const o of [single, staged, auto, fallback]) expect(o.failures).toEqual([]);
+      expect(attempts).toHaveLength(single.runs);
+      expect(fallback.runs).toBe(2 * single.runs);
+      expect(staged.iterations).not.toBe(single.iterations);
+      for (let n = 0; n < 10; n++) {
+        const row = (o: typeof single) => Array.from(o.currents.subarray(n * 3, n * 3 + 3));
+        const top = Math.max(...row(single));
+        expect(top).toBeGreaterThan(1e-9);
+        for (const o of [staged, auto, fallback]) {
+          row(o).forEach((c, k) => expect(Math.abs(c - row(single)[k])).toBeLessThan(1e-5 * top));
+          expect(Math.abs(o.supply![n] - single.supply![n])).toBeLessThan(1e-5 * single.supply![n]);
+        }
+      }
+      expect(Array.from(fallback.currents)).toEqual(Array.from(staged.currents));
+      expect(readdirSync(failDir)).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  }, 300_000);
 });
 
 describe('a failing simulation', () => {
