@@ -39,6 +39,7 @@ import {
   type EnergyMode,
   type Engine,
   type FitRunResult,
+  type LayeredRelease,
   type Provenance,
   type VerifyMode,
 } from '../index.js';
@@ -310,7 +311,7 @@ export interface VerifyArgs {
   timeout?: number;
   samplesPerRun?: number;
   'warm-start'?: boolean;
-  release?: 'auto' | 'single' | 'staged';
+  release?: LayeredRelease;
   'dc-reference'?: boolean;
   json?: boolean;
   cache?: boolean;

@@ -15,9 +15,14 @@ export function defaultFailDir(): string {
   return join(tmpdir(), 'codesign', 'failed');
 }
 
-/** Saves the netlist of a failed run (unless it already lives on disk) and returns its path. */
+/**
+ * Saves the netlist of a failed run (unless it already lives on disk) and returns its path. A
+ * fail-fast run's failure is expected by its caller, who solves the deck another way: its
+ * netlist (MBs for an MNIST layer) is not saved.
+ */
 export function saveFailedNetlist(job: SimJob, failDir = defaultFailDir()): string {
   if (job.path) return job.path;
+  if (job.failFast) return `(fail-fast attempt ${job.label ?? 'netlist'}, not saved)`;
   mkdirSync(failDir, { recursive: true });
   const safe = (job.label ?? 'netlist').replace(/[^A-Za-z0-9_.-]+/g, '_');
   const p = join(failDir, `${safe}-${sha256(job.netlist).slice(0, 12)}.cir`);

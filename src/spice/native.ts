@@ -102,10 +102,8 @@ export class NativeEngine implements Engine {
     return this.id;
   }
 
-  async run(given: SimJob): Promise<SimResult> {
+  async run(job: SimJob): Promise<SimResult> {
     const engine = await this.identity();
-    // A fail-fast run's failure is expected by its caller, who solves the deck another way: its netlist (MBs for MNIST layers) is not saved.
-    const job = given.failFast && !given.path ? { ...given, path: `(fail-fast attempt ${given.label ?? 'netlist'}, not saved)` } : given;
     const failDir = this.opts.failDir;
     if (countAnalyses(job.netlist) !== 1) {
       throw new NetlistError(`a deck must hold exactly one analysis line (found ${countAnalyses(job.netlist)})`, {

@@ -154,8 +154,10 @@ export interface LayeredOptions {
    * stepping: 423 per sample against 32 staged). "auto": the single release, stopped at the
    * first sample that does not converge (SimJob.failFast), then the staged one for that netlist.
    */
-  release?: 'auto' | 'single' | 'staged';
+  release?: LayeredRelease;
 }
+
+export type LayeredRelease = 'auto' | 'single' | 'staged';
 
 /**
  * Newton iterations a sample's point may take with the node start before ngspice falls back to
@@ -209,6 +211,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
   const L = layers.length - 1;
   const C = layers[L];
   let runs = 0;
+  let done = 0;
   let iterations = 0;
   const synapseCount = layers.slice(0, -1).reduce((a, n, k) => a + n * layers[k + 1], 0);
   const startNodes = opts.predicted !== undefined && (opts.start ?? (synapseCount >= NODE_START_MIN_SYNAPSES ? 'nodes' : 'diode')) === 'nodes';
@@ -327,7 +330,7 @@ export async function verifyLayered(engine: Engine, design: Design, seed: number
           const row = (s: number) => ((pinned && !table) || staged ? 2 * s + 1 : s);
           runs++;
           iterations += r.iterations ?? 0;
-          opts.onProgress?.(runs, total);
+          opts.onProgress?.(++done, total);
           if (opts.keepNodes)
             for (const name of r.names) {
               const node = NETWORK_NODE.exec(name)?.[1];

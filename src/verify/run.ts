@@ -9,7 +9,7 @@ import { checkModelsForDesign, deviceNet, dieOf, effective, forward, inputLayer,
 import { readRunJson, writeFileAtomic } from '../util/fs.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import { parseOrThrow } from '../util/zod.js';
-import { decisions, verifyLayered, type SampleFailure, type SpiceOutputs } from './layered.js';
+import { decisions, verifyLayered, type LayeredRelease, type SampleFailure, type SpiceOutputs } from './layered.js';
 import { verifyTransient, type SampleTiming, type TransientResult } from './transient.js';
 import { checkCodes } from './network.js';
 import { CodesignError } from '../util/errors.js';
@@ -48,7 +48,7 @@ export interface VerifyOptions {
   layeredStart?: 'nodes' | 'diode';
   bypass?: boolean;
   deviceInit?: boolean;
-  release?: 'auto' | 'single' | 'staged';
+  release?: LayeredRelease;
   onProgress?: (done: number, total: number) => void;
 }
 
