@@ -4,11 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ngspiceVersion } from '../src/spice/index.js';
 
-/** Every test run gets its own cache, so no result is reused across runs. */
-process.env.CODESIGN_CACHE ??= mkdtempSync(join(tmpdir(), 'codesign-test-cache-'));
+/**
+ * Every test run gets its own folder (test/global-setup.js), removed when the run ends: the
+ * tests' folders and each worker's simulation cache (no result is reused across runs).
+ * CODESIGN_KEEP_TEST_DIRS=1 keeps it to look at.
+ */
+const root = process.env.CODESIGN_TEST_ROOT ?? tmpdir();
+process.env.CODESIGN_CACHE ??= mkdtempSync(join(root, 'codesign-test-cache-'));
 
 export function tempDir(prefix = 'codesign-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(root, prefix));
 }
 
 /**

@@ -10,6 +10,7 @@ import { sweepCommand, sweepOptions, yieldCommand, yieldOptions } from './study-
 import { workerCommand, workerOptions } from './worker-command.js';
 import { diffCommand, lvsCommand } from './review-commands.js';
 import { PVT_EPILOG, pvtCommand, pvtOptions } from './pvt-command.js';
+import { exitOnSignals } from './signals.js';
 
 /** A command line yargs rejects; thrown from its fail handler so that no command runs. */
 class UsageError extends CodesignError {
@@ -228,6 +229,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+exitOnSignals();
 // A closed pipe (codesign ... | head) is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);

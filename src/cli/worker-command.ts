@@ -1,4 +1,5 @@
 import { ConfigError, GENERATOR_VERSION, QUEUE, StudyWorker } from '../index.js';
+import { ownSignals } from './signals.js';
 
 export const workerOptions = {
   redis: { type: 'string', demandOption: true, describe: 'Redis server of the study queue: redis://host[:port][/db]' },
@@ -55,6 +56,7 @@ export async function workerCommand(a: WorkerArgs): Promise<void> {
         resolve();
       });
     };
+    ownSignals();
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nativeTest, runCli, tempDir } from '../helpers.js';
 
@@ -114,6 +115,25 @@ describe('codesign CLI', () => {
     const b: number[] = n.vectors['i(vprobe0)'];
     a.forEach((x, i) => expect(Math.abs(x - b[i])).toBeLessThanOrEqual(1e-6 * Math.max(Math.abs(x), 1e-12)));
     expect(existsSync(net)).toBe(true);
+  });
+
+  itNative('stopped by SIGTERM while ngspice runs: exit code 143, no run folder left behind', async () => {
+    const tmp = tempDir('codesign-test-signal-');
+    const net = join(dir, 'slow.cir');
+    // Ten million DC points of a diode: seconds of ngspice, long enough to be stopped mid-run.
+    writeFileSync(net, 'slow\nv1 a 0 0\nr1 a b 1k\nd1 b 0 dmod\n.model dmod d\n.dc v1 0 1 1e-7\n.end\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', net, '--engine', 'ngspice', '--no-cache'], {
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: 'ignore',
+    });
+    const runDirs = () => readdirSync(tmp).filter((f) => f.startsWith('codesign-ngspice-'));
+    const started = Date.now();
+    while (runDirs().length === 0 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
+    expect(runDirs()).toHaveLength(1);
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(143);
+    expect(runDirs()).toEqual([]);
   });
 });
 
