@@ -17,7 +17,15 @@ const CONFIG_CODE: Record<(typeof SYNAPSE_CONFIGS)[number], number> = { '+4': 4,
 /** One testbench of the characterization plan and the devices it measures. */
 export type Batch =
   | { id: string; kind: 'soma'; somas: { layer: number; i: number }[] }
-  | { id: string; kind: 'synapse'; layer: number; pres: { i: number; posts: number[] }[] };
+  | { id: string; kind: 'synapse'; layer: number; pres: { i: number; posts: number[] }[]; holdout: boolean };
+
+/**
+ * Every how many synapse batches of a layer measure the held-out points too, when the design
+ * does not say (characterize.holdout_every). On MNIST 196-50-10 that is 9 of 69 batches (about
+ * 1,350 synapses), enough for the held-out error's median and spread; a layer's first batch
+ * always measures them, so small networks keep every held-out point.
+ */
+export const DEFAULT_HOLDOUT_EVERY = 8;
 
 const SOMA_TRANSISTORS = 6; // 5 + the output probe
 const synapseCost = 11;
@@ -26,6 +34,7 @@ const synapseCost = 11;
 export function planBatches(design: Design): Batch[] {
   const { layers } = design.config;
   const limit = design.config.characterize.batch_transistors;
+  const every = design.config.characterize.holdout_every ?? DEFAULT_HOLDOUT_EVERY;
   const batches: Batch[] = [];
   const somas = layers.flatMap((n, layer) => Array.from({ length: n }, (_, i) => ({ layer, i })));
   const perSomaBatch = Math.max(1, Math.floor(limit / SOMA_TRANSISTORS));
@@ -34,8 +43,9 @@ export function planBatches(design: Design): Batch[] {
   for (let layer = 0; layer + 1 < layers.length; layer++) {
     let current: { i: number; posts: number[] }[] = [];
     let cost = 0;
+    let inLayer = 0;
     const flush = () => {
-      if (current.length) batches.push({ id: `syn-${layer}-${batches.length}`, kind: 'synapse', layer, pres: current });
+      if (current.length) batches.push({ id: `syn-${layer}-${batches.length}`, kind: 'synapse', layer, pres: current, holdout: inLayer++ % every === 0 });
       current = [];
       cost = 0;
     };
@@ -64,17 +74,29 @@ export function characterizationSweeps(design: Design): { soma: Sweep; synapse: 
   return { soma: sweepOf(c.soma_sweep), synapse: sweepOf(c.synapse_sweep) };
 }
 
+/**
+ * The input sweep of a synapse batch: every point of synapse_sweep when it measures the
+ * held-out points, else its even points only (the fit points; a row's `point` stays its index
+ * in the whole sweep, so the fit tells fit and held-out points apart the same way).
+ */
+function synapseBatchSweep(design: Design, holdout: boolean): { sweep: Sweep; index: (p: number) => number } {
+  const full = sweepOf(design.config.characterize.synapse_sweep);
+  if (holdout) return { sweep: full, index: (p) => p };
+  const fitPoints = Math.ceil(design.config.characterize.synapse_sweep.points / 2);
+  return { sweep: { start: full.start, stop: full.start + 2 * full.step * (fitPoints - 1), step: 2 * full.step }, index: (p) => 2 * p };
+}
+
 const CODES = SYNAPSE_CONFIGS.map((cfg) => CONFIG_CODE[cfg]);
 const nominal = (cell: CellName): InstanceMismatch => Object.fromEntries(CELLS[cell].map((d) => [d.name, { dvt: 0, mu: 1 }]));
 
 /**
  * How synapse batches start each bit configuration: a nominal synapse's internal node
- * voltages per configuration and a nominal soma's, at the top of the synapse sweep. One small
- * run per design (the same netlist for every die, so the simulation cache serves it after).
+ * voltages per configuration and a nominal soma's, at the top of a batch's sweep (`top`: the
+ * synapse sweep's, or that of its fit points). One small run per design and top (the same
+ * netlist for every die, so the simulation cache serves it after).
  */
-export async function synapseStart(engine: Engine, design: Design): Promise<SynapseStart> {
+export async function synapseStart(engine: Engine, design: Design, top = design.config.characterize.synapse_sweep.to): Promise<SynapseStart> {
   const c = design.config.characterize;
-  const top = c.synapse_sweep.to;
   const tb = synapseBatchTestbench(design, 0, [{ path: 'start/pre', mismatch: nominal('soma'), synapses: [{ path: 'start/synapse', mismatch: nominal('synapse') }] }], {
     sweep: { start: top, stop: top * 1.5, step: top },
     vout: c.synapse_vout,
@@ -98,28 +120,41 @@ export function batchOptions(o: { bypass?: boolean; stats?: boolean } = {}): Sim
 }
 
 /** A batch's netlist and how its result rows map to sweep points (deterministic: same design, seed and options, same text). */
-function batchTestbench(design: Design, seed: number, b: Batch, start?: SynapseStart, options: SimOptions = batchOptions()): { text: string; layout: { perConfig: number; point: number[] } } {
+function batchTestbench(design: Design, seed: number, b: Batch, start?: SynapseStart, options: SimOptions = batchOptions()): { text: string; layout: Layout } {
   const c = design.config.characterize;
   const last = design.config.layers.length - 1;
   if (b.kind === 'soma') {
     const specs: SomaSpec[] = b.somas.map(({ layer, i }) => ({ path: somaPath(layer, i), ...(layer === last ? { readout: { path: readoutPath(i) } } : {}) }));
     const text = somaBatchTestbench(design, seed, specs, { sweep: sweepOf(c.soma_sweep), options, title: `codesign characterization ${b.id}: ${specs.length} soma(s)` }).text;
-    return { text, layout: { perConfig: c.soma_sweep.points, point: [] } };
+    return { text, layout: { perConfig: c.soma_sweep.points, point: [], index: (p) => p } };
   }
   const pres: PreSpec[] = b.pres.map(({ i, posts }) => ({
     path: somaPath(b.layer, i),
     synapses: posts.map((j) => ({ path: synapsePath(b.layer, i, j) })),
   }));
   const n = pres.reduce((a, p) => a + p.synapses.length, 0);
+  const { sweep, index } = synapseBatchSweep(design, b.holdout);
   const tb = synapseBatchTestbench(design, seed, pres, {
-    sweep: sweepOf(c.synapse_sweep),
+    sweep,
     vout: c.synapse_vout,
     codes: CODES,
     start,
     options,
-    title: `codesign characterization ${b.id}: ${n} synapse(s), each swept through one bit at a time for both signs`,
+    title: `codesign characterization ${b.id}: ${n} synapse(s), each swept through one bit at a time for both signs${b.holdout ? '' : ', fit points only'}`,
   });
-  return { text: tb.text, layout: tb.rows };
+  return { text: tb.text, layout: { ...tb.rows, index } };
+}
+
+/** How a batch's result rows map to measurement points: rows per configuration, each row's sweep point (-1: the pinned start), a sweep point's index in the design's sweep. */
+interface Layout {
+  perConfig: number;
+  point: number[];
+  index: (p: number) => number;
+}
+
+/** The top of a synapse batch's sweep, where its start aid is solved. */
+function synapseBatchTop(design: Design, holdout: boolean): number {
+  return holdout ? design.config.characterize.synapse_sweep.to : synapseBatchSweep(design, false).sweep.stop;
 }
 
 /** The netlist of a batch (deterministic: the same design, seed, start aid and options give the same text). */
@@ -128,7 +163,7 @@ export function batchNetlist(design: Design, seed: number, b: Batch, start?: Syn
 }
 
 /** Measurement rows of a batch from its simulation results (vector order matches batchNetlist). */
-function batchRows(b: Batch, vectors: Record<string, Float64Array>, scale: string, layout: { perConfig: number; point: number[] }): MeasurementRow[] {
+function batchRows(b: Batch, vectors: Record<string, Float64Array>, scale: string, layout: Layout): MeasurementRow[] {
   const rows: MeasurementRow[] = [];
   const x = vectors[scale];
   if (b.kind === 'soma') {
@@ -149,7 +184,7 @@ function batchRows(b: Batch, vectors: Record<string, Float64Array>, scale: strin
     for (const j of posts) {
       const y = vectors[`i(vout${s++})`];
       SYNAPSE_CONFIGS.forEach((cfg, c) => {
-        for (const [p, r] of order) rows.push({ device: synapsePath(b.layer, i, j), kind: 'synapse', layer: b.layer, pre: i, post: j, config: cfg, point: p, x_a: h[c * per + r], y_a: y[c * per + r] });
+        for (const [p, r] of order) rows.push({ device: synapsePath(b.layer, i, j), kind: 'synapse', layer: b.layer, pre: i, post: j, config: cfg, point: layout.index(p), x_a: h[c * per + r], y_a: y[c * per + r] });
       });
     }
   });
@@ -198,13 +233,16 @@ export async function characterizeDie(
   const batches = planBatches(design);
   const stats: CharacterizeStats = { batches: batches.length, simulated: 0, skipped: 0 };
   const timeoutMs = design.config.characterize.timeout_s * 1000;
-  // The synapse batches' start point, solved while the soma batches run (they do not need it).
-  let start: Promise<SynapseStart | undefined> | undefined;
-  const startOf = () => (start ??= opts.startAid === false ? Promise.resolve(undefined) : synapseStart(engine, design));
+  // The synapse batches' start points (one per sweep top), solved while the soma batches run (they do not need them).
+  const starts = new Map<boolean, Promise<SynapseStart | undefined>>();
+  const startOf = (holdout: boolean) => {
+    if (!starts.has(holdout)) starts.set(holdout, opts.startAid === false ? Promise.resolve(undefined) : synapseStart(engine, design, synapseBatchTop(design, holdout)));
+    return starts.get(holdout)!;
+  };
   // Netlists are built only when a simulator slot is free, to bound memory on big dies.
   const options = batchOptions(opts);
   const results = await mapLimit(batches, engine.concurrency * 2, async (b, index) => {
-    const { text: netlist, layout } = batchTestbench(design, seed, b, b.kind === 'synapse' ? await startOf() : undefined, options);
+    const { text: netlist, layout } = batchTestbench(design, seed, b, b.kind === 'synapse' ? await startOf(b.holdout) : undefined, options);
     const key = sha256(netlist);
     const file = join(dir, 'batches', `${b.id}.json`);
     if (existsSync(file)) {

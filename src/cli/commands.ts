@@ -246,7 +246,7 @@ function printFitSummary(r: FitRunResult, out: string, design: { layers: number[
   const st = r.stats;
   out_(`characterized ${s.somas} somas and ${s.synapses} synapses of die ${design.seed} (${design.layers.join('-')}, ${s.transistors} transistors) in ${s.elapsed_s.toFixed(1)} s` + (st ? `: ${st.batches} testbenches (${st.simulated} simulated, ${st.skipped} reused from an earlier run)` : ''));
   out_(`source: ${s.source}`);
-  out_(`fit quality: R^2 min ${s.fit_r2.min.toFixed(5)}, median ${s.fit_r2.median.toFixed(5)}; held-out points, median relative error: soma ${pct(s.holdout_median_rel_error.soma)}, synapse ${pct(s.holdout_median_rel_error.synapse)}`);
+  out_(`fit quality: R^2 min ${s.fit_r2.min.toFixed(5)}, median ${s.fit_r2.median.toFixed(5)}; held-out points, median relative error: soma ${pct(s.holdout_median_rel_error.soma)}, synapse ${pct(s.holdout_median_rel_error.synapse)} (${s.holdout_devices.synapse} synapse bits and signs)`);
   const fmt = (name: string, p: { n: number; mean: number; std: number; min: number; max: number }, scale = 1, unit = '') =>
     [name + unit, p.n, (p.mean * scale).toPrecision(4), (p.std * scale).toPrecision(3), (p.min * scale).toPrecision(4), (p.max * scale).toPrecision(4), p.mean ? `${((100 * p.std) / Math.abs(p.mean)).toFixed(1)} %` : '-'];
   const P = s.params;

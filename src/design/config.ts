@@ -67,6 +67,14 @@ export const designSchema = z.object({
       soma_sweep: z.object({ from: z.number().default(-2e-9), to: z.number().default(76e-9), points: z.number().int().min(8).default(40) }).prefault({}),
       /** Presynaptic input sweep for synapses, A: the range of input currents (starting at 0 costs convergence time and carries no gain information). */
       synapse_sweep: z.object({ from: z.number().default(5e-9), to: z.number().default(80e-9), points: z.number().int().min(4).default(6) }).prefault({}),
+      /**
+       * Every how many synapse batches of a layer one also measures the held-out points (the odd
+       * points of synapse_sweep: the models are fitted on the even ones, the odd ones give the
+       * held-out error); the other batches measure the fit points only, which takes about a
+       * quarter of a die's Newton iterations off (docs/characterization.md). 1: every batch.
+       * Unset: 8 (DEFAULT_HOLDOUT_EVERY in src/characterize), and the design hashes as before the setting existed.
+       */
+      holdout_every: z.number().int().min(1).optional(),
       /** Voltage the synapse outputs are held at (a soma input node sits near it), V. */
       synapse_vout: z.number().positive().default(0.5),
       /**

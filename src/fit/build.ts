@@ -180,6 +180,8 @@ export function summarizeModels(m: DieModels, holdout: HoldoutErrors) {
     synapses: m.synapses.reduce((s, w) => s + w.rows * w.cols, 0),
     fit_r2: { min: Math.min(...r2), median: median(r2) },
     holdout_median_rel_error: { soma: median(holdout.soma), synapse: median(holdout.synapse) },
+    /** Devices (somas; synapse bits and signs) with held-out points: every soma, the synapses of the batches that measure them (characterize.holdout_every). */
+    holdout_devices: { soma: holdout.soma.length, synapse: holdout.synapse.length },
     /** The worst device: its own median relative error on its held-out points. */
     holdout_max_device_median_rel_error: { soma: Math.max(...holdout.soma), synapse: Math.max(...holdout.synapse) },
     params: {

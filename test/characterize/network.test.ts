@@ -125,6 +125,37 @@ describe('synapse start aid', () => {
   });
 });
 
+describe('held-out points on every Nth synapse batch', () => {
+  it('the other batches measure the fit points only; the same points agree within 1e-5 relative and the models within 1e-5', async () => {
+    // 3-5-2 in 100-transistor batches: 3 synapse batches in the first layer (5 synapses each), 2 in the second (6 and 4).
+    const input = { layers: [3, 5, 2], seed: 6, characterize: { batch_transistors: 100 } };
+    const every = resolveDesign({ ...input, characterize: { ...input.characterize, holdout_every: 1 } });
+    const sampled = resolveDesign({ ...input, characterize: { ...input.characterize, holdout_every: 3 } });
+    const held = planBatches(sampled).flatMap((b) => (b.kind === 'synapse' ? [b.holdout] : []));
+    expect(held).toEqual([true, false, false, true, false]);
+    expect(planBatches(every).every((b) => b.kind !== 'synapse' || b.holdout)).toBe(true);
+    const [a, b] = await Promise.all([characterizeAndFit(wasm, every, tempDir()), characterizeAndFit(wasm, sampled, tempDir())]);
+    const [ra, rb] = await Promise.all([characterizeDie(wasm, every, 6, tempDir()), characterizeDie(wasm, sampled, 6, tempDir())]);
+    // Fit-only synapses have the even points of the sweep, with their indices in the whole sweep.
+    const points = (rows: MeasurementRow[], device: string) => [...new Set(rows.filter((r) => r.device === device).map((r) => r.point))].sort();
+    const fitOnly = planBatches(sampled).find((x) => x.kind === 'synapse' && !x.holdout)!;
+    const device = rb.rows.find((r) => r.kind === 'synapse' && fitOnly.kind === 'synapse' && r.layer === fitOnly.layer && r.pre === fitOnly.pres[0].i)!.device;
+    expect(points(ra.rows, device)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(points(rb.rows, device)).toEqual([0, 2, 4]);
+    const key = (r: MeasurementRow) => `${r.device} ${r.config} ${r.point}`;
+    const common = new Set(rb.rows.map(key));
+    expect(worstRelative(rb.rows, ra.rows.filter((r) => common.has(key(r))))).toBeLessThan(1e-5);
+    const flat = (m: DieModels) => m.synapses.flatMap((w) => [...w.gain_pos, ...w.gain_neg]);
+    const ga = flat(a.models), gb = flat(b.models);
+    ga.forEach((g, k) => expect(relErr(gb[k], g)).toBeLessThan(1e-5));
+    const da = a.models.synapses.flatMap((w) => [...w.dlog_pos, ...w.dlog_neg]), db = b.models.synapses.flatMap((w) => [...w.dlog_pos, ...w.dlog_neg]);
+    da.forEach((d, k) => expect(Math.abs(db[k] - d)).toBeLessThan(1e-5));
+    // Held-out errors come from the sampled batches' synapses (5 + 6 of 25), 6 bits and signs each.
+    expect(a.summary.holdout_devices.synapse).toBe(25 * 6);
+    expect(b.summary.holdout_devices.synapse).toBe(11 * 6);
+  });
+});
+
 describe('device bypass', () => {
   it('measures the same points as evaluating every device at every iteration, within 1e-8 relative', async () => {
     const design = resolveDesign({ layers: [3, 5, 2], seed: 4 });
@@ -144,8 +175,10 @@ describe('resume', () => {
     const r1 = await characterizeAndFit(first, design, out);
     const batches = planBatches(design).length;
     expect(batches).toBeGreaterThan(4);
-    // One more run: the nominal synapse's start point the synapse batches are built from.
-    expect(first.runs).toBe(batches + 1);
+    // Two more runs: the nominal synapse's start points the synapse batches are built from (at the
+    // top of the whole sweep, for the batches with held-out points, and at the top of the fit points).
+    expect(planBatches(design).filter((b) => b.kind === 'synapse').map((b) => b.holdout)).toEqual([true, false, true, false]);
+    expect(first.runs).toBe(batches + 2);
     expect(r1.stats).toMatchObject({ batches, simulated: batches, skipped: 0 });
     const csv = readFileSync(join(out, 'characterization.csv'));
     const models = readFileSync(join(out, 'models.json'));
@@ -155,7 +188,7 @@ describe('resume', () => {
     for (const f of ['characterization.csv', 'models.json', 'characterization.json']) rmSync(join(out, f));
     const second = new CountingEngine(wasm);
     const r2 = await characterizeAndFit(second, design, out);
-    expect(second.runs).toBe(3 + 1);
+    expect(second.runs).toBe(3 + 2);
     expect(r2.stats).toMatchObject({ simulated: 3, skipped: batches - 3 });
     expect(readFileSync(join(out, 'characterization.csv')).equals(csv)).toBe(true);
     expect(readFileSync(join(out, 'models.json')).equals(models)).toBe(true);
