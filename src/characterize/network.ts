@@ -77,13 +77,15 @@ export function characterizationSweeps(design: Design): { soma: Sweep; synapse: 
 /**
  * The input sweep of a synapse batch: every point of synapse_sweep when it measures the
  * held-out points, else its even points only (the fit points; a row's `point` stays its index
- * in the whole sweep, so the fit tells fit and held-out points apart the same way).
+ * in the whole sweep, so the fit tells fit and held-out points apart the same way). `top`: its
+ * largest input, where its start aid is solved.
  */
-function synapseBatchSweep(design: Design, holdout: boolean): { sweep: Sweep; index: (p: number) => number } {
-  const full = sweepOf(design.config.characterize.synapse_sweep);
-  if (holdout) return { sweep: full, index: (p) => p };
-  const fitPoints = Math.ceil(design.config.characterize.synapse_sweep.points / 2);
-  return { sweep: { start: full.start, stop: full.start + 2 * full.step * (fitPoints - 1), step: 2 * full.step }, index: (p) => 2 * p };
+function synapseBatchSweep(design: Design, holdout: boolean): { sweep: Sweep; index: (p: number) => number; top: number } {
+  const s = design.config.characterize.synapse_sweep;
+  const full = sweepOf(s);
+  if (holdout) return { sweep: full, index: (p) => p, top: s.to };
+  const stop = full.start + 2 * full.step * (Math.ceil(s.points / 2) - 1);
+  return { sweep: { start: full.start, stop, step: 2 * full.step }, index: (p) => 2 * p, top: stop };
 }
 
 const CODES = SYNAPSE_CONFIGS.map((cfg) => CONFIG_CODE[cfg]);
@@ -152,10 +154,6 @@ interface Layout {
   index: (p: number) => number;
 }
 
-/** The top of a synapse batch's sweep, where its start aid is solved. */
-function synapseBatchTop(design: Design, holdout: boolean): number {
-  return holdout ? design.config.characterize.synapse_sweep.to : synapseBatchSweep(design, false).sweep.stop;
-}
 
 /** The netlist of a batch (deterministic: the same design, seed, start aid and options give the same text). */
 export function batchNetlist(design: Design, seed: number, b: Batch, start?: SynapseStart, options?: SimOptions): string {
@@ -236,8 +234,9 @@ export async function characterizeDie(
   // The synapse batches' start points (one per sweep top), solved while the soma batches run (they do not need them).
   const starts = new Map<boolean, Promise<SynapseStart | undefined>>();
   const startOf = (holdout: boolean) => {
-    if (!starts.has(holdout)) starts.set(holdout, opts.startAid === false ? Promise.resolve(undefined) : synapseStart(engine, design, synapseBatchTop(design, holdout)));
-    return starts.get(holdout)!;
+    let s = starts.get(holdout);
+    if (!s) starts.set(holdout, (s = opts.startAid === false ? Promise.resolve(undefined) : synapseStart(engine, design, synapseBatchSweep(design, holdout).top)));
+    return s;
   };
   // Netlists are built only when a simulator slot is free, to bound memory on big dies.
   const options = batchOptions(opts);
