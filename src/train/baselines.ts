@@ -4,6 +4,7 @@ import type { DieModels } from '../fit/models.js';
 import { spawnModuleWorker } from '../util/worker.js';
 import { deviceNet, nominalNet } from './device.js';
 import { measureAll, measureKey, type Measure, type MeasureContext, type MeasureValue } from './measures.js';
+import { rangePhaseTraining } from './range-phase.js';
 import { DEFAULT_RANGE, currentLimits, initScale, networkScale, type CurrentRange, type CurrentStats, type NetworkScale } from './scale.js';
 import { initialWeights, joinPhases, trainPhases, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
@@ -243,20 +244,10 @@ export async function trainWithBaselines(models: DieModels, data: Dataset, opts:
     return { ...first, logitScale: s[devices].logit_scale, rangePenalty: lambda / P ** 2, currentMax: scaled(limits[devices], P), init, quantized };
   };
   const phase2 = (devices: 'die' | 'nominal', quantized: boolean): TrainOptions => ({
-    seed: opts.seed,
-    batch: opts.batch,
-    weightDecay: opts.weightDecay,
-    quantized,
-    epochs: rangePhase!.epochs,
-    patience: rangePhase!.epochs,
-    lr: rangePhase!.lr,
-    schedule: 'cosine',
+    ...rangePhaseTraining(opts, rangePhase!, quantized),
     logitScale: opts.logitScale,
     rangePenalty: rangePhase!.penalty,
-    rangeTarget: rangePhase!.target,
-    rangeAnneal: rangePhase!.anneal,
     currentMax: limits[devices],
-    selectInRange: true,
   });
   const logit = (devices: 'die' | 'nominal') => (rangePhase ? opts.logitScale : s[devices].logit_scale);
   // What the report needs of each network: a row's test and validation results, and the currents of the codes.

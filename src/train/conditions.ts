@@ -72,9 +72,8 @@ export async function trainRunOverConditions(run: string, conditions: ConditionD
     if (c.models.layers.join('-') !== models.layers.join('-')) throw new ConfigError(`condition ${c.name}: network ${c.models.layers.join('-')}, not ${models.layers.join('-')} of ${dir}`);
   }
   const { data, biasInput } = runDataset(models, path, o.dataset, o.mnistIdx);
-  // One phase, in code units (multi.ts): no range phase, and the record says so.
-  const { options: defaults, seed } = runTrainOptions(data.name, o);
-  const options = { ...defaults, rangePhase: null };
+  // The phases of codesign train's die training (multi.ts): code units, then the range phase at every condition's range.
+  const { options, seed } = runTrainOptions(data.name, o);
   const { result, members } = await trainOverDies(conditions.map((c) => c.models), data, { ...options, seed, range: characterizedRange(dir) });
   const own = runCodes(dir, design, hash);
   const rows = conditions.map((c, k) => {
@@ -105,7 +104,7 @@ export async function trainRunOverConditions(run: string, conditions: ConditionD
     ...trainingHead(data, models.layers, seed, hash, weightsText),
     run: dir,
     options,
-    loss: 'mean over the conditions of each condition\'s softmax cross-entropy (its own logit scale and range penalty), one Adam step on the mean straight-through gradient; early stopping on the mean validation accuracy',
+    loss: 'mean over the conditions of each condition\'s softmax cross-entropy (its own logit scale and range penalty), one Adam step on the mean straight-through gradient; early stopping on the mean validation accuracy; in the range phase the best epoch in range at every condition',
     input_reference: o.inputReference ?? 'fixed',
     conditions: rows,
     run_codes: own ? { file: own.file, sha256: own.sha256 } : null,

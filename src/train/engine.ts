@@ -324,6 +324,12 @@ export class Engine {
     for (let q = 0; q < n * C; q++) this.out[q] = f[O + q];
   }
 
+  /** forward() of a training step on gathered rows: the soma inputs above the range penalty's limits are counted for rangeShare(). */
+  forwardTraining(n: number): void {
+    this.forward(n);
+    if (this.penalty.length) this.countAbove(n);
+  }
+
   /** Backward from dOut (dL/d(output currents), [n x C]) to dL/dE of every layer. */
   backward(n: number): void {
     const f = this.f32, last = this.layers.length - 1, C = this.layers[last].J;
@@ -373,8 +379,7 @@ export class Engine {
   step(split: string, idx: ArrayLike<number>, y: ArrayLike<number>, o: { logitScale: number; lr: number; weightDecay?: number }, clip: number): { loss: number; correct: number } {
     const n = idx.length, C = this.net.layers[this.net.layers.length - 1];
     this.gather(split, idx);
-    this.forward(n);
-    if (this.penalty.length) this.countAbove(n);
+    this.forwardTraining(n);
     const r = softmaxCE(this.out, y, n, C, o.logitScale, this.dOut);
     this.backward(n);
     this.adam(o.lr, o.weightDecay ?? 0, clip);

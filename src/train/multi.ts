@@ -5,18 +5,21 @@
  * shadow weights), takes each model's straight-through gradient of the shadow weights with its
  * own devices' slopes, and makes one Adam step on their mean: the loss is the mean over the
  * models of each one's softmax cross-entropy (with its own logit scale and range penalty).
- * Early stopping watches the mean validation accuracy over the models. The single-model
+ * Early stopping watches the mean validation accuracy over the models; in a range phase the
+ * best epoch is one in range on every model (range-phase.ts, as train.ts). The single-model
  * trainer (train.ts) stays as it is; with one model this is the same training in float64
  * shadow weights.
  */
 import type { Dataset } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
+import type { RangePhaseOptions } from './baselines.js';
 import { Stream } from '../mismatch/rng.js';
 import { CODE_MAX, tables } from './codes.js';
 import { deviceNet, nominalNet, type DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
 import { DEFAULT_RANGE, currentLimits, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
-import { W_CLIP, epochBatches, initialWeights, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
+import { W_CLIP, epochBatches, initialWeights, joinPhases, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
+import { RangeControl, better, judgeEpoch, noCandidate, rangePhaseTraining, type Candidate } from './range-phase.js';
 import { kernelModule } from './wasm.js';
 
 const { min, sqrt } = Math;
@@ -48,29 +51,37 @@ function slopesOf(net: DeviceNet): Slopes[] {
 
 /**
  * Trains one set of shadow weights over every member (same layers), from `o.init` (default:
- * initialWeights of the first member), with the options of train() (`o.logitScale`,
- * `o.rangePenalty` and `o.currentMax` are the members' own here). Deterministic: the sample
- * order is drawn from the seed as in train().
+ * initialWeights of the first member), with the options of train(): `o.logitScale`,
+ * `o.rangePenalty` and `o.currentMax` are the members' own here; the range penalty adapts and
+ * anneals per member (range-phase.ts), and with `selectInRange` the best epoch is one in range
+ * on every member. Deterministic: the sample order is drawn from the seed as in train().
  */
 export function trainAcross(module: WebAssembly.Module, members: Member[], data: Pick<Dataset, 'train' | 'val'>, o: Omit<TrainOptions, 'logitScale' | 'rangePenalty' | 'currentMax'>): TrainResult {
   if (!members.length) throw new Error('trainAcross: no models to train over');
   const layers = members[0].net.layers;
   for (const m of members) if (m.net.layers.join('-') !== layers.join('-')) throw new Error(`trainAcross: networks ${m.net.layers.join('-')} and ${layers.join('-')} differ`);
   const N = data.train.n, C = layers[layers.length - 1], M = members.length;
+  const W = (o.init ?? initialWeights(members[0].net, o.seed)).map((w) => Float64Array.from(w));
+  const steps = o.epochs * Math.ceil(N / o.batch);
   const engines = members.map((m) => {
     const e = new Engine(module, m.net, o.quantized, { train: data.train, val: data.val }, Math.max(o.batch, min(1000, data.val.n)));
-    if (m.rangePenalty && m.currentMax) e.setRangePenalty(m.rangePenalty, m.currentMax);
+    e.setWeights(W);
     return e;
   });
+  const ranges = members.map((m, k) => new RangeControl(engines[k], { ...o, logitScale: m.logitScale, rangePenalty: m.rangePenalty, currentMax: m.currentMax }, data.train.y, steps));
+  const judges = members.map((m, k) => ({ e: engines[k], logitScale: m.logitScale, limits: o.selectInRange ? m.currentMax : undefined }));
+  const judge = (weights: Float64Array[], epoch: number, best: Candidate) => {
+    for (const e of engines) e.setWeights(weights);
+    return judgeEpoch(judges, data, epoch, best);
+  };
   const slopes = members.map((m) => slopesOf(m.net));
-  const W = (o.init ?? initialWeights(members[0].net, o.seed)).map((w) => Float64Array.from(w));
   const mom = W.map((w) => new Float64Array(w.length)), vel = W.map((w) => new Float64Array(w.length)), grad = W.map((w) => new Float64Array(w.length));
   const b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  const steps = o.epochs * Math.ceil(N / o.batch);
   let step = 0;
   const order = new Stream(`codesign/train/${o.seed}/order`);
   const curve: EpochLog[] = [];
-  let best = { epoch: 0, acc: -1, loss: Infinity, W: W.map((w) => Float64Array.from(w)) };
+  let best = noCandidate(W.map((w) => Float64Array.from(w)));
+  if (o.rival) best = { ...judge(o.rival, 0, best).c, W: o.rival.map((w) => Float64Array.from(w)) };
   const idx = new Uint32Array(N);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     let lossSum = 0, correct = 0;
@@ -81,8 +92,8 @@ export function trainAcross(module: WebAssembly.Module, members: Member[], data:
       engines.forEach((e, k) => {
         e.setWeights(W);
         e.gather('train', b);
-        e.forward(n);
-        const r = softmaxCE(e.out, y, n, C, members[k].logitScale, e.dOut);
+        e.forwardTraining(n);
+        const r = softmaxCE(e.out, y, n, C, ranges[k].logitScale, e.dOut);
         e.backward(n);
         stepLoss += r.loss;
         stepCorrect += r.correct;
@@ -109,18 +120,11 @@ export function trainAcross(module: WebAssembly.Module, members: Member[], data:
           w[q] = next > W_CLIP ? W_CLIP : next < -W_CLIP ? -W_CLIP : next;
         }
       });
+      for (const r of ranges) r.after(step);
     }
-    let valLoss = 0, valAcc = 0;
-    engines.forEach((e, k) => {
-      e.setWeights(W);
-      const r = e.evaluate('val', data.val.y, members[k].logitScale);
-      valLoss += r.loss;
-      valAcc += r.accuracy;
-    });
-    valLoss /= M;
-    valAcc /= M;
-    curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: valLoss, val_accuracy: valAcc });
-    if (valAcc > best.acc || (valAcc === best.acc && valLoss < best.loss)) best = { epoch, acc: valAcc, loss: valLoss, W: W.map((w) => Float64Array.from(w)) };
+    const { c, range } = judge(W, epoch, best);
+    curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: c.loss, val_accuracy: c.acc, ...(range ? { train_range_p99: range } : {}) });
+    if (better(c, best)) best = { ...c, W: W.map((w) => Float64Array.from(w)) };
     else if (epoch - best.epoch >= o.patience) break;
   }
   return trainResult(best, !!o.quantized, curve);
@@ -139,28 +143,37 @@ export interface TrainOverDiesResult {
 }
 
 /**
- * Trains one code set (quantized) over the devices of several DieModels of one network: each
- * model with its own logit scale and range penalty, derived as trainWithBaselines derives the
- * die's in its first phase (scale.ts: the reference logit scale over the model's chain gain,
- * the characterized range times it), from the initial weights trainWithBaselines uses for the
- * same seed. The second phase of codesign train (at the characterized range) is not run here.
+ * Trains one code set (quantized) over the devices of several DieModels of one network, in the
+ * phases of trainWithBaselines' die training, from the initial weights it uses for the same
+ * seed: first in code units, each model with its own logit scale and range penalty (scale.ts:
+ * the reference logit scale over the model's chain gain, the characterized range times it);
+ * then, with `rangePhase`, from the first phase's best weights in current units at each
+ * model's characterized range (the reference logit scale, the penalty adapting and annealing
+ * per model, the best epoch in range on every model).
  */
 export async function trainOverDies(
   models: DieModels[],
   data: Pick<Dataset, 'train' | 'val'>,
-  opts: Omit<TrainOptions, 'quantized' | 'init' | 'currentMax'> & { range?: CurrentRange },
+  opts: Omit<TrainOptions, 'quantized' | 'init' | 'currentMax'> & { range?: CurrentRange; rangePhase?: RangePhaseOptions | null },
 ): Promise<TrainOverDiesResult> {
   if (!models.length) throw new Error('trainOverDies: no models');
   const range = opts.range ?? DEFAULT_RANGE, lambda = opts.rangePenalty ?? 0;
   const scales: MemberScale[] = [];
-  const members: Member[] = models.map((mod) => {
+  const nets = models.map((mod) => deviceNet(mod));
+  const limits = models.map((mod, k) => currentLimits(nets[k], range, mod.input_scale));
+  const members: Member[] = models.map((mod, k) => {
     // As trainWithBaselines' first phase: code units, limits and penalty scaled by the chain gain.
-    const net = deviceNet(mod), scale = networkScale(net, opts.logitScale), limits = currentLimits(net, range, mod.input_scale);
+    const net = nets[k], scale = networkScale(net, opts.logitScale);
     const P = scale.chain_gain, penalty = lambda / P ** 2;
-    scales.push({ scale, range_penalty: penalty, current_limits_a: limits.map((l) => l.map((v) => v * mod.input_scale)) });
-    return { net, logitScale: scale.logit_scale, rangePenalty: penalty, currentMax: limits.map((l) => l.map((v) => v * P)) };
+    scales.push({ scale, range_penalty: penalty, current_limits_a: limits[k].map((l) => l.map((v) => v * mod.input_scale)) });
+    return { net, logitScale: scale.logit_scale, rangePenalty: penalty, currentMax: limits[k].map((l) => l.map((v) => v * P)) };
   });
   const init = initialWeights(nominalNet(models[0]), opts.seed);
-  const { range: _range, ...train } = opts;
-  return { result: trainAcross(await kernelModule(), members, data, { ...train, quantized: true, init }), members: scales };
+  const { range: _range, rangePhase, ...train } = opts;
+  const module = await kernelModule();
+  const first = trainAcross(module, members, data, { ...train, quantized: true, init });
+  if (!rangePhase) return { result: first, members: scales };
+  const inRange = nets.map((net, k) => ({ net, logitScale: opts.logitScale, rangePenalty: rangePhase.penalty, currentMax: limits[k] }));
+  const second = trainAcross(module, inRange, data, { ...rangePhaseTraining(opts, rangePhase, true), init: first.weights });
+  return { result: joinPhases([first, second]), members: scales };
 }

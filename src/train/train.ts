@@ -4,6 +4,7 @@ import { CODE_MAX, effective, quantize } from './codes.js';
 import type { DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
 import { forward, inputLayer, softmaxCrossEntropy } from './network.js';
+import { RangeControl, better, judgeEpoch, noCandidate } from './range-phase.js';
 import { initScale } from './scale.js';
 import { kernelModule } from './wasm.js';
 
@@ -88,9 +89,6 @@ export interface TrainResult {
   elapsed_s?: number;
 }
 
-/** Steps between updates of the adaptive range penalty weights (TrainOptions.rangeTarget). */
-const ADAPT_STEPS = 20;
-
 /** Shadow weights beyond the largest code are clipped here after each step. */
 export const W_CLIP = CODE_MAX + 0.5;
 
@@ -153,40 +151,16 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
   const N = data.train.n;
   const e = new Engine(module, net, o.quantized, { train: data.train, val: data.val }, max(o.batch, min(1000, data.val.n)));
   e.setWeights(init);
-  const penalty = o.rangePenalty && o.currentMax ? { lambda: o.currentMax.map(() => o.rangePenalty!), umax: o.currentMax } : null;
   const steps = o.epochs * Math.ceil(N / o.batch);
-  // Annealing factors per layer: from the start's p99 of u / limit (at least 1) to 1 over `annealSteps`.
-  const rho0 = penalty && o.rangeAnneal ? e.evaluate('train', data.train.y, o.logitScale, penalty.umax).rangeP99!.map((r) => max(1, r)) : null;
-  const annealSteps = (o.rangeAnneal ?? 0) * steps;
-  const rhoAt = (s: number) => rho0!.map((r) => r ** max(0, 1 - s / annealSteps));
-  let logitScale = o.logitScale;
-  const setPenalty = (s: number) => {
-    if (!penalty) return;
-    if (!rho0) return e.setRangePenalty(penalty.lambda, penalty.umax);
-    const rho = rhoAt(s);
-    logitScale = o.logitScale / rho[rho.length - 1];
-    e.setRangePenalty(penalty.lambda, penalty.umax.map((l, k) => l.map((v) => v * rho[k])));
-  };
-  setPenalty(0);
+  const range = new RangeControl(e, o, data.train.y, steps);
   let step = 0;
   const order = new Stream(`codesign/train/${o.seed}/order`);
   const curve: EpochLog[] = [];
-  const limits = o.selectInRange ? o.currentMax : undefined;
-  type Candidate = { epoch: number; acc: number; loss: number; excess: number; W: Float64Array[] };
-  /** In range first, then accuracy, then loss; beyond the range, the least beyond. */
-  const better = (a: Candidate, b: Candidate) => (a.excess === 0 && b.excess === 0 ? a.acc > b.acc || (a.acc === b.acc && a.loss < b.loss) : a.excess < b.excess);
-  let best: Candidate = { epoch: 0, acc: -1, loss: Infinity, excess: Infinity, W: init.map((w) => Float64Array.from(w)) };
-  /** The current weights as a candidate for the best epoch, with the range on the training split measured only when it could win (the criterion, scale.ts). */
-  const judge = (epoch: number): { c: Candidate; range?: number[] } => {
-    const val = e.evaluate('val', data.val.y, o.logitScale);
-    const c: Candidate = { epoch, acc: val.accuracy, loss: val.loss, excess: 0, W: [] };
-    if (!limits || !(best.excess > 0 || better(c, best))) return { c };
-    const range = e.evaluate('train', data.train.y, o.logitScale, limits).rangeP99!;
-    return { c: { ...c, excess: max(0, ...range.map((r) => r - 1)) }, range };
-  };
+  const judge = [{ e, logitScale: o.logitScale, limits: o.selectInRange ? o.currentMax : undefined }];
+  let best = noCandidate(init.map((w) => Float64Array.from(w)));
   if (o.rival) {
     e.setWeights(o.rival);
-    best = { ...judge(0).c, W: o.rival.map((w) => Float64Array.from(w)) };
+    best = { ...judgeEpoch(judge, data, 0, best).c, W: o.rival.map((w) => Float64Array.from(w)) };
     e.setWeights(init);
   }
   const idx = new Uint32Array(N);
@@ -195,16 +169,14 @@ export function trainOn(module: WebAssembly.Module, net: DeviceNet, data: Pick<D
     for (const b of epochBatches(order, idx, o.batch)) {
       const n = b.length;
       const lr = o.schedule === 'cosine' ? 0.5 * o.lr * (1 + Math.cos((Math.PI * step) / steps)) : o.lr;
-      const r = e.step('train', b, Uint8Array.from(b, (k) => data.train.y[k]), { ...o, lr, logitScale }, W_CLIP);
+      const r = e.step('train', b, Uint8Array.from(b, (k) => data.train.y[k]), { ...o, lr, logitScale: range.logitScale }, W_CLIP);
       step++;
       lossSum += r.loss * n;
       correct += r.correct;
-      const adapt = penalty && o.rangeTarget && step % ADAPT_STEPS === 0;
-      if (adapt) e.rangeShare().forEach((share, l) => (penalty.lambda[l] = max(o.rangePenalty! * 1e-3, penalty.lambda[l] * min(2, max(0.5, share / o.rangeTarget!)))));
-      if (adapt || (rho0 && step <= annealSteps)) setPenalty(step);
+      range.after(step);
     }
-    const { c, range } = judge(epoch);
-    curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: c.loss, val_accuracy: c.acc, ...(range ? { train_range_p99: range } : {}) });
+    const { c, range: p99 } = judgeEpoch(judge, data, epoch, best);
+    curve.push({ epoch, train_loss: lossSum / N, train_accuracy: correct / N, val_loss: c.loss, val_accuracy: c.acc, ...(p99 ? { train_range_p99: p99 } : {}) });
     if (better(c, best)) best = { ...c, W: e.weights() };
     else if (epoch - best.epoch >= o.patience) break;
   }
