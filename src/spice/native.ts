@@ -1,10 +1,11 @@
 import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { CodesignError, NetlistError, SimTimeoutError, SimulatorMissingError } from '../util/errors.js';
 import { sha256 } from '../util/hash.js';
+import { processScratch } from '../util/scratch.js';
 import { countAnalyses, diagnose, saveFailedNetlist } from './diagnose.js';
 import { parseRaw } from './raw.js';
 import type { Engine, EngineOptions, SimJob, SimResult } from './types.js';
@@ -61,24 +62,6 @@ export async function ngspiceHasKlu(binary = process.env.NGSPICE ?? 'ngspice'): 
   return /KLU/.test(await banner(binary));
 }
 
-/**
- * Run folders of this process's ngspice runs still in progress. A run removes its own in
- * `finally`, which does not run when the process is stopped (Ctrl-C, a study killed by its
- * scheduler): the process's exit removes what is left (the CLI turns SIGINT and SIGTERM into
- * an exit, see exitOnSignals).
- */
-const liveDirs = new Set<string>();
-let exitHook = false;
-
-function trackDir(dir: string): void {
-  liveDirs.add(dir);
-  if (exitHook) return;
-  exitHook = true;
-  process.once('exit', () => {
-    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
-  });
-}
-
 /** A small counting semaphore: at most `n` native processes at once. */
 class Semaphore {
   private waiting: (() => void)[] = [];
@@ -130,8 +113,7 @@ export class NativeEngine implements Engine {
     }
     const timeoutMs = job.timeoutMs ?? this.timeoutMs;
     const release = await this.sem.acquire();
-    const dir = await mkdtemp(join(tmpdir(), 'codesign-ngspice-'));
-    trackDir(dir);
+    const dir = await mkdtemp(join(processScratch(), 'ngspice-'));
     try {
       const deck = join(dir, 'deck.cir');
       const raw = join(dir, 'out.raw');
@@ -165,7 +147,6 @@ export class NativeEngine implements Engine {
     } finally {
       release();
       await rm(dir, { recursive: true, force: true });
-      liveDirs.delete(dir);
     }
   }
 

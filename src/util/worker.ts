@@ -7,9 +7,11 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { processScratch } from './scratch.js';
 
 /** A worker running `name` (without extension) from the folder of the module at `callerUrl` (its import.meta.url). */
 export function spawnModuleWorker(callerUrl: string, name: string, opts: WorkerOptions = {}): Worker {
+  processScratch(); // before the worker copies the environment: its runs' files then go where this thread removes them at exit
   const self = fileURLToPath(callerUrl);
   if (!self.endsWith('.ts')) return new Worker(join(dirname(self), `${name}.js`), opts);
   const require = createRequire(callerUrl);

@@ -117,24 +117,38 @@ describe('codesign CLI', () => {
     expect(existsSync(net)).toBe(true);
   });
 
-  itNative('stopped by SIGTERM while ngspice runs: exit code 143, no run folder left behind', async () => {
+  /**
+   * Starts `codesign ARGS` with its own TMPDIR and simulation cache, stops it with SIGTERM once an ngspice run is in
+   * progress (its deck is somewhere under TMPDIR), and returns the exit code and what codesign
+   * left in TMPDIR.
+   */
+  async function stoppedMidRun(args: string[]): Promise<{ code: number | null; left: string[] }> {
     const tmp = tempDir('codesign-test-signal-');
+    // An empty simulation cache of its own: every run is simulated.
+    const env = { ...process.env, TMPDIR: tmp, CODESIGN_CACHE: tempDir('codesign-test-signal-cache-') };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, stdio: 'ignore' });
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const decks = () => readdirSync(tmp, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('deck.cir'));
+    const started = Date.now();
+    while (decks().length === 0 && child.exitCode === null && Date.now() - started < 120_000) await new Promise((r) => setTimeout(r, 50));
+    expect(decks().length).toBeGreaterThan(0);
+    child.kill('SIGTERM');
+    const code = await exit;
+    return { code, left: readdirSync(tmp).filter((f) => f.startsWith('codesign')) }; // (tsx keeps its own cache there)
+  }
+
+  itNative('stopped by SIGTERM while ngspice runs: exit code 143, no run folder left behind', async () => {
     const net = join(dir, 'slow.cir');
     // Ten million DC points of a diode: seconds of ngspice, long enough to be stopped mid-run.
     writeFileSync(net, 'slow\nv1 a 0 0\nr1 a b 1k\nd1 b 0 dmod\n.model dmod d\n.dc v1 0 1 1e-7\n.end\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'simulate', net, '--engine', 'ngspice', '--no-cache'], {
-      env: { ...process.env, TMPDIR: tmp },
-      stdio: 'ignore',
-    });
-    const runDirs = () => readdirSync(tmp).filter((f) => f.startsWith('codesign-ngspice-'));
-    const started = Date.now();
-    while (runDirs().length === 0 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 50));
-    expect(runDirs()).toHaveLength(1);
-    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    child.kill('SIGTERM');
-    expect(await exit).toBe(143);
-    expect(runDirs()).toEqual([]);
+    expect(await stoppedMidRun(['simulate', net, '--engine', 'ngspice', '--no-cache'])).toEqual({ code: 143, left: [] });
   });
+
+  itNative('a study stopped while its worker threads run ngspice leaves no run folder behind either', async () => {
+    // The dies run on worker threads, whose own exit hooks a process's exit skips: their run folders sit in the main thread's scratch folder.
+    const out = join(dir, 'stopped-yield');
+    expect(await stoppedMidRun(['yield', '--dies', '2', '--spec', '0.9', '--strategies', 'naive,aware', '--engine', 'ngspice', '--verify', 'none', '--out', out])).toEqual({ code: 143, left: [] });
+  }, 180_000);
 });
 
 describe('codesign characterize and fit', () => {
