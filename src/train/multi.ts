@@ -12,14 +12,14 @@
  */
 import type { Dataset } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
-import type { RangePhaseOptions } from './baselines.js';
 import { Stream } from '../mismatch/rng.js';
+import type { RangePhaseOptions } from './baselines.js';
 import { CODE_MAX, tables } from './codes.js';
 import { deviceNet, nominalNet, type DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
+import { RangeControl, better, judgeEpoch, noCandidate, rangePhaseTraining, type Candidate } from './range-phase.js';
 import { DEFAULT_RANGE, currentLimits, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
 import { W_CLIP, epochBatches, initialWeights, joinPhases, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
-import { RangeControl, better, judgeEpoch, noCandidate, rangePhaseTraining, type Candidate } from './range-phase.js';
 import { kernelModule } from './wasm.js';
 
 const { min, sqrt } = Math;

@@ -12,7 +12,7 @@ import type { TrainOptions } from './train.js';
 const { max, min } = Math;
 
 /** Steps between updates of the adaptive range penalty weights (TrainOptions.rangeTarget). */
-export const ADAPT_STEPS = 20;
+const ADAPT_STEPS = 20;
 
 /**
  * The range penalty of one engine through a run (TrainOptions.rangePenalty, currentMax,

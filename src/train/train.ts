@@ -39,7 +39,7 @@ export interface TrainOptions {
   selectInRange?: boolean;
   /**
    * Share of training soma inputs allowed above currentMax per layer: every ADAPT_STEPS steps
-   * each layer's penalty weight (rangePenalty at the start) is multiplied by (the layer's share
+   * (range-phase.ts) each layer's penalty weight (rangePenalty at the start) is multiplied by (the layer's share
    * of soma inputs above its limits in those steps / rangeTarget), clamped to [0.5, 2], so it
    * settles where the constraint just holds, whatever the scale of the problem.
    */

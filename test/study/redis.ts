@@ -101,9 +101,7 @@ const REPO = resolve(fileURLToPath(import.meta.url), '../../..');
  * its own simulation cache; resolves once it takes jobs. Its stderr lines are in `out`.
  */
 export async function startWorker(url: string, args: string[] = []): Promise<Child> {
-  const root = process.env.CODESIGN_TEST_ROOT ?? tmpdir();
-  // TMPDIR: a worker killed mid-job leaves its job folder (codesign-job-*) in the test run's root, which the teardown removes.
-  const env = { ...process.env, TMPDIR: root, CODESIGN_CACHE: mkdtempSync(join(root, 'codesign-worker-cache-')), CODESIGN_DEBUG: '' };
+  const env = { ...process.env, CODESIGN_CACHE: mkdtempSync(join(process.env.CODESIGN_TEST_ROOT ?? tmpdir(), 'codesign-worker-cache-')), CODESIGN_DEBUG: '' };
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker', '--redis', url, ...args], { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const c = child(proc, 'stderr');
   await c.out.waitFor(/takes jobs from/, 60_000, 'codesign worker');
