@@ -8,7 +8,7 @@ const { exp, log, log1p, max } = Math;
 /**
  * The network of circuits.md, per layer (units of input_scale, a batch of n samples as rows):
  *
- *   h0_i  = a0_i * max(0, x_i - t0_i)                                  input somas
+ *   h0_i  = a0_i * max(0, x_i - t0_i) for x_i > 0, else 0              input somas
  *   u_j   = sum_i A_ij * h_i + B_ij * h_i * ln h_i - t_j               synapse currents add up
  *   h'_j  = a_j * max(0, u_j)                                          soma (or a_j*s_j*softplus(u_j/s_j))
  *
@@ -43,13 +43,22 @@ function somaSlope(s: SomaLayer, u: number, j: number): number {
   return s.s ? s.a[j] * sigmoid(u / s.s[j]) : u > 0 ? s.a[j] : 0;
 }
 
-/** The input somas: h0 = a0 * max(0, x - t0) (or softplus), x in units of input_scale. */
+/**
+ * The input somas: h0 = a0 * max(0, x - t0) (or softplus) for x > 0, and 0 for x <= 0, x in
+ * units of input_scale. A soma fed no current puts out none (SPICE: a few pA), while the fitted
+ * line's threshold t0 (about -1 nA: the line through the measured points above 5 % of the
+ * largest, where the mirror's gain is a little lower than near 0) would give it a0 * |t0|. On
+ * MNIST about 150 of 196 pixels are 0 in every digit, so that offset summed through their
+ * synapses is a bias current the circuit does not have, and a trainer learns to use it
+ * (docs/training.md#the-model).
+ */
 export function inputLayer(net: DeviceNet, x: Float64Array, n: number): Float64Array {
   const s = net.somas[0], I = net.layers[0];
   const u = new Float64Array(n * I);
   for (let r = 0; r < n; r++) for (let i = 0; i < I; i++) u[r * I + i] = x[r * I + i] - s.t[i];
   const h = new Float64Array(n * I);
   soma(s, u, h, n);
+  for (let q = 0; q < n * I; q++) if (!(x[q] > 0)) h[q] = 0;
   return h;
 }
 
