@@ -123,7 +123,7 @@ export async function trainConditionsCommand(a: TrainArgs & { conditions: string
       return t;
     }
     const pct = (v: number | null) => (v === null ? '-' : `${(100 * v).toFixed(1)} %`);
-    out(`trained ${t.layers.join('-')} on ${t.dataset} over ${t.conditions.length} conditions of die ${r.weights.die_seed} of ${t.run}, seed ${t.seed}, ${t.metrics.elapsed_s.toFixed(1)} s (best epoch ${t.metrics.best_epoch}/${t.metrics.epochs_run})`);
+    out(`trained ${t.layers.join('-')} on ${t.dataset} over ${t.conditions.length} conditions of die ${r.weights.die_seed} of ${t.run}, seed ${t.seed}, ${t.metrics.elapsed_s.toFixed(1)} s (best epoch ${t.metrics.best_epoch}/${t.metrics.epochs_run}${t.range_phase_start ? `; range phase from the ${t.range_phase_start}` : ''})`);
     out(table(['condition', 'temperature', 'vdd', 'corner', 'these codes (test)', 'run\'s codes (test)'], t.conditions.map((c) => [c.name, `${c.temperature} °C`, `${c.vdd} V`, c.corner, pct(c.test_accuracy), pct(c.run_codes_test_accuracy)])));
     out(`mean ${pct(t.metrics.mean_test_accuracy)}, worst ${pct(t.metrics.worst_test_accuracy)}; run's codes: mean ${pct(t.metrics.run_codes_mean_test_accuracy)}, worst ${pct(t.metrics.run_codes_worst_test_accuracy)} (accuracy on each condition's fitted models)`);
     out(`wrote ${paths.weights} and ${paths.training}; deploy them with codesign pvt --run ${t.run} --weights conditions=${paths.weights}`);

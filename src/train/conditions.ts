@@ -74,8 +74,9 @@ export async function trainRunOverConditions(run: string, conditions: ConditionD
   const { data, biasInput } = runDataset(models, path, o.dataset, o.mnistIdx);
   // The phases of codesign train's die training (multi.ts): code units, then the range phase at every condition's range.
   const { options, seed } = runTrainOptions(data.name, o);
-  const { result, members } = await trainOverDies(conditions.map((c) => c.models), data, { ...options, seed, range: characterizedRange(dir) });
+  // The run's own codes, trained at its condition, are also where the range phase starts over the conditions (the better start kept).
   const own = runCodes(dir, design, hash);
+  const { result, members, range_phase_start } = await trainOverDies(conditions.map((c) => c.models), data, { ...options, seed, range: characterizedRange(dir), start: own?.codes });
   const rows = conditions.map((c, k) => {
     const net = deviceNet(c.models);
     return {
@@ -108,6 +109,7 @@ export async function trainRunOverConditions(run: string, conditions: ConditionD
     input_reference: o.inputReference ?? 'fixed',
     conditions: rows,
     run_codes: own ? { file: own.file, sha256: own.sha256 } : null,
+    ...(range_phase_start ? { range_phase_start: range_phase_start === 'start' ? ('run codes' as const) : ('first phase' as const) } : {}),
     curve: result.curve,
     metrics: {
       mean_test_accuracy: mean(rows.map((r) => r.test_accuracy)),

@@ -193,8 +193,10 @@ export const conditionsTrainingSchema = trainingSchema.pick({ dataset: true, dat
   loss: z.string(),
   input_reference: z.enum(['fixed', 'ptat']),
   conditions: z.array(conditionResult),
-  /** The run's weights.json the comparison used (null: none for this die). */
+  /** The run's weights.json the comparison used, and the range phase's second start (null: none for this die). */
   run_codes: z.object({ file: z.string(), sha256: z.string() }).nullable(),
+  /** Where the kept range phase began: the first phase over the conditions, or the run's codes (multi.ts trainOverDies `start`); absent without a range phase or run codes. */
+  range_phase_start: z.enum(['first phase', 'run codes']).optional(),
   curve: z.array(epochLog),
   metrics: z.object({
     mean_test_accuracy: z.number(),

@@ -18,8 +18,8 @@ import { CODE_MAX, tables } from './codes.js';
 import { deviceNet, nominalNet, type DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
 import { RangeControl, better, judgeEpoch, noCandidate, rangePhaseTraining, type Candidate } from './range-phase.js';
-import { DEFAULT_RANGE, currentLimits, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
-import { W_CLIP, epochBatches, initialWeights, joinPhases, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
+import { DEFAULT_RANGE, currentLimits, currentStats, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
+import { W_CLIP, epochBatches, evaluate, initialWeights, joinPhases, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
 
 const { min, sqrt } = Math;
@@ -140,6 +140,8 @@ export interface MemberScale {
 export interface TrainOverDiesResult {
   result: TrainResult;
   members: MemberScale[];
+  /** With `start`: where the kept range phase began, the first phase's weights or the start's. */
+  range_phase_start?: 'first phase' | 'start';
 }
 
 /**
@@ -150,11 +152,18 @@ export interface TrainOverDiesResult {
  * then, with `rangePhase`, from the first phase's best weights in current units at each
  * model's characterized range (the reference logit scale, the penalty adapting and annealing
  * per model, the best epoch in range on every model).
+ *
+ * `start` (e.g. the run's own codes, trained on one of the models): the range phase also runs
+ * from it, with it as the phase's epoch 0, and the better of the two phases is kept (in range on
+ * every model first, then the mean validation accuracy, the first phase's on a tie). A code set
+ * trained at one condition is a good start for several, and without it the training over
+ * conditions has only its own first phase to begin from, where a one-die training also tries
+ * the ideal codes (trainWithBaselines); so the result is never behind the start on validation.
  */
 export async function trainOverDies(
   models: DieModels[],
   data: Pick<Dataset, 'train' | 'val'>,
-  opts: Omit<TrainOptions, 'quantized' | 'init' | 'currentMax'> & { range?: CurrentRange; rangePhase?: RangePhaseOptions | null },
+  opts: Omit<TrainOptions, 'quantized' | 'init' | 'currentMax'> & { range?: CurrentRange; rangePhase?: RangePhaseOptions | null; start?: Float64Array[] },
 ): Promise<TrainOverDiesResult> {
   if (!models.length) throw new Error('trainOverDies: no models');
   const range = opts.range ?? DEFAULT_RANGE, lambda = opts.rangePenalty ?? 0;
@@ -169,11 +178,21 @@ export async function trainOverDies(
     return { net, logitScale: scale.logit_scale, rangePenalty: penalty, currentMax: limits[k].map((l) => l.map((v) => v * P)) };
   });
   const init = initialWeights(nominalNet(models[0]), opts.seed);
-  const { range: _range, rangePhase, ...train } = opts;
+  const { range: _range, rangePhase, start, ...train } = opts;
   const module = await kernelModule();
   const first = trainAcross(module, members, data, { ...train, quantized: true, init });
   if (!rangePhase) return { result: first, members: scales };
   const inRange = nets.map((net, k) => ({ net, logitScale: opts.logitScale, rangePenalty: rangePhase.penalty, currentMax: limits[k] }));
-  const second = trainAcross(module, inRange, data, { ...rangePhaseTraining(opts, rangePhase, true), init: first.weights });
-  return { result: joinPhases([first, second]), members: scales };
+  const phase = rangePhaseTraining(opts, rangePhase, true);
+  const second = trainAcross(module, inRange, data, { ...phase, init: first.weights });
+  if (!start) return { result: joinPhases([first, second]), members: scales };
+  const fromStart = trainAcross(module, inRange, data, { ...phase, init: start, rival: start });
+  // In range on every model first, then the mean validation accuracy (float64, the reference logit scale).
+  const standing = (w: Float64Array[]) => ({
+    inRange: nets.every((net, k) => currentStats(net, w, true, data.train, models[k].input_scale, range).in_range),
+    acc: nets.reduce((a, net) => a + evaluate(net, w, true, data.val, opts.logitScale).accuracy, 0) / nets.length,
+  });
+  const [a, b] = [standing(second.weights), standing(fromStart.weights)];
+  const useStart = (b.inRange && !a.inRange) || (b.inRange === a.inRange && b.acc > a.acc);
+  return { result: joinPhases([first, useStart ? fromStart : second]), members: scales, range_phase_start: useStart ? 'start' : 'first phase' };
 }

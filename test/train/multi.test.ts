@@ -65,4 +65,25 @@ describe('training one code set over several models (multi.ts)', () => {
     expect(mean((r) => Math.min(...r.conditions))).toBeGreaterThanOrEqual(mean((r) => Math.min(...r.nominalOnly)));
     for (const k of [0, 1]) expect(mean((r) => r.conditions[k])).toBeGreaterThanOrEqual(mean((r) => r.nominalOnly[k]));
   }, 300_000);
+
+  it('started also from the codes trained at the run\'s condition, the range phase over the conditions keeps the better start: never behind those codes on validation', async () => {
+    const starts: string[] = [];
+    for (const seed of [1, 2, 3]) {
+      const die = dieOf(seed), models = [atTemperature(die, 300 / 233, 1 / 1.15), die, atTemperature(die, 300 / 398, 1.15)];
+      const meanVal = (w: Float64Array[]) => models.reduce((s, m) => s + evaluate(deviceNet(m), w, true, iris.val, opts.logitScale).accuracy, 0) / models.length;
+      const inRange = (w: Float64Array[]) => models.every((m) => currentStats(deviceNet(m), w, true, iris.train, m.input_scale, DEFAULT_RANGE).in_range);
+      const runCodes = (await trainOverDies([die], iris, opts)).result.weights.map((w) => w.map(Math.round));
+      const plain = await trainOverDies(models, iris, opts);
+      const started = await trainOverDies(models, iris, { ...opts, start: runCodes });
+      starts.push(started.range_phase_start!);
+      // The first phase is the same; the kept range phase is the plain one's or the one from the run's codes, whichever stands better.
+      if (started.range_phase_start === 'first phase') expect(started.result.weights).toEqual(plain.result.weights);
+      for (const rival of [runCodes, plain.result.weights])
+        if (inRange(rival)) {
+          expect(inRange(started.result.weights)).toBe(true);
+          expect(meanVal(started.result.weights)).toBeGreaterThanOrEqual(meanVal(rival));
+        }
+    }
+    expect(starts).toContain('start'); // the run's codes won somewhere: the comparison above is not only the plain training against itself
+  }, 300_000);
 });
