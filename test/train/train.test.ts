@@ -1,5 +1,5 @@
 import { head, loadIris, loadMnist, withBiasInput, type Dataset } from '../../src/data/index.js';
-import { DEFAULT_RANGE, currentStats, defaultTrainOptions, deviceNet, evaluate, nominalNet, syntheticModels, train, trainWithBaselines, type DeviceNet, type SyntheticDie } from '../../src/train/index.js';
+import { DEFAULT_RANGE, currentStats, defaultTrainOptions, deviceNet, evaluate, inputLayer, nominalNet, syntheticModels, train, trainWithBaselines, type DeviceNet, type SyntheticDie } from '../../src/train/index.js';
 
 const iris = loadIris();
 const irisOpts = { ...defaultTrainOptions('iris'), seed: 1 };
@@ -116,6 +116,23 @@ describe('aware beats naive on a die with strong, known gain spread (30 %)', () 
       expect(acc.aware - acc.naive).toBeGreaterThan(0.1); // the naive codes too are held in the characterized range (one die measured 12.8 points)
     }
   }, 300_000);
+});
+
+describe('the input somas', () => {
+  it('put out nothing at an input of 0, as the circuit does (test/characterize/cells.test.ts), whatever the fitted line\'s threshold; the line above 0', () => {
+    for (const soma_model of ['relu', 'softplus'] as const) {
+      const net = deviceNet(syntheticModels({ layers: [4, 3, 2], seed: 1, somaSpread: 0.3, thresholdSpread: 0.5e-9, soma_model, s: 2e-9 }));
+      const { a, t } = net.somas[0];
+      expect(Math.min(...t)).toBeLessThan(0); // a fitted line crosses 0 below the origin (characterization.md)
+      const x = Float64Array.from([0, 0.3, 0, 1, 0.5, 0, 0.02, 0]);
+      const h = inputLayer(net, x, 2);
+      x.forEach((v, q) => {
+        if (v === 0) expect(h[q]).toBe(0);
+        else if (soma_model === 'relu') expect(h[q]).toBeCloseTo(a[q % 4] * Math.max(0, v - t[q % 4]), 12);
+        else expect(h[q]).toBeGreaterThan(0);
+      });
+    }
+  });
 });
 
 describe('soma models', () => {
