@@ -48,9 +48,9 @@ function somaSlope(s: SomaLayer, u: number, j: number): number {
  * units of input_scale. A soma fed no current puts out none (SPICE: a few pA), while the fitted
  * line's threshold t0 (about -1 nA: the line through the measured points above 5 % of the
  * largest, where the mirror's gain is a little lower than near 0) would give it a0 * |t0|. On
- * MNIST about 150 of 196 pixels are 0 in every digit, so that offset summed through their
- * synapses is a bias current the circuit does not have, and a trainer learns to use it
- * (docs/training.md#the-model).
+ * MNIST about 150 of 196 pixels are 0 in a digit, most of them in every digit, so that offset
+ * summed through their synapses is a bias current the circuit does not have, and a trainer
+ * learns to use it (docs/training.md, the model the trainer sees).
  */
 export function inputLayer(net: DeviceNet, x: Float64Array, n: number): Float64Array {
   const s = net.somas[0], I = net.layers[0];
