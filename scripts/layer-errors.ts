@@ -9,7 +9,7 @@
  *   npx tsx scripts/layer-errors.ts runs/mnist-1 [--samples 10] [--weights FILE] [--engine ngspice]
  */
 import { parseArgs } from 'node:util';
-import { commonData, createEngine, deviceData, deviceNet, effective, forward, inputLayer, verifyLayered, type EngineName } from '../src/index.js';
+import { commonData, createEngine, deviceData, verifyLayered, type EngineName } from '../src/index.js';
 import { loadRun } from '../src/verify/run.js';
 import { median } from '../src/fit/index.js';
 
@@ -39,9 +39,7 @@ try {
     return cur[k] + ((cur[k + 1] - cur[k]) * (volts - k * step)) / step;
   };
 
-  const net = deviceNet(models);
-  const W = l.weights.codes.map((m, k) => effective(net.synapses[k], Float64Array.from(m.flat()), true));
-  const tapes = forward(net, W, inputLayer(net, l.inputs.map((x) => x / scale), N), N);
+  const { tapes } = l; // the models' prediction, as verification makes it
   console.log(`${positionals[0]}: ${N} test samples, ${spice.runs} simulator runs, ${spice.iterations ?? 0} Newton iterations`);
   for (let k = 1; k < layers.length - 1; k++) {
     const J = layers[k];

@@ -4,7 +4,7 @@ import type { DieModels } from '../fit/models.js';
 import { spawnModuleWorker } from '../util/worker.js';
 import { deviceNet, nominalNet } from './device.js';
 import { measureAll, measureKey, type Measure, type MeasureContext, type MeasureValue } from './measures.js';
-import { rangePhaseTraining } from './range-phase.js';
+import { rangePhaseTraining, secondStart } from './range-phase.js';
 import { DEFAULT_RANGE, currentLimits, initScale, networkScale, type CurrentRange, type CurrentStats, type NetworkScale } from './scale.js';
 import { initialWeights, joinPhases, trainPhases, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
@@ -285,7 +285,7 @@ export async function trainWithBaselines(models: DieModels, data: Dataset, opts:
       return { r, id, inRange: measure<CurrentStats>(id, currents('die')).in_range, acc: v.accuracy, loss: v.loss };
     });
     const [a, b] = judged;
-    const second = (b.inRange && !a.inRange) || (b.inRange === a.inRange && (b.acc > a.acc || (b.acc === a.acc && b.loss < a.loss)));
+    const second = secondStart(a, b);
     aware = second ? b.r : a.r;
     awareId = second ? b.id : a.id;
     aware_start = second ? 'ideal' : 'die';

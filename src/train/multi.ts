@@ -17,7 +17,7 @@ import type { RangePhaseOptions } from './baselines.js';
 import { CODE_MAX, tables } from './codes.js';
 import { deviceNet, nominalNet, type DeviceNet } from './device.js';
 import { Engine, softmaxCE } from './engine.js';
-import { RangeControl, better, judgeEpoch, noCandidate, rangePhaseTraining, type Candidate } from './range-phase.js';
+import { RangeControl, better, judgeEpoch, noCandidate, rangePhaseTraining, secondStart, type Candidate, type Standing } from './range-phase.js';
 import { DEFAULT_RANGE, currentLimits, currentStats, networkScale, type CurrentRange, type NetworkScale } from './scale.js';
 import { W_CLIP, epochBatches, evaluate, initialWeights, joinPhases, trainResult, type EpochLog, type TrainOptions, type TrainResult } from './train.js';
 import { kernelModule } from './wasm.js';
@@ -155,7 +155,7 @@ export interface TrainOverDiesResult {
  *
  * `start` (e.g. the run's own codes, trained on one of the models): the range phase also runs
  * from it, with it as the phase's epoch 0, and the better of the two phases is kept (in range on
- * every model first, then the mean validation accuracy, the first phase's on a tie). A code set
+ * every model first, then the mean validation accuracy and loss, as trainWithBaselines picks between its two starts). A code set
  * trained at one condition is a good start for several, and without it the training over
  * conditions has only its own first phase to begin from, where a one-die training also tries
  * the ideal codes (trainWithBaselines); so the result is never behind the start on validation.
@@ -187,12 +187,15 @@ export async function trainOverDies(
   const second = trainAcross(module, inRange, data, { ...phase, init: first.weights });
   if (!start) return { result: joinPhases([first, second]), members: scales };
   const fromStart = trainAcross(module, inRange, data, { ...phase, init: start, rival: start });
-  // In range on every model first, then the mean validation accuracy (float64, the reference logit scale).
-  const standing = (w: Float64Array[]) => ({
-    inRange: nets.every((net, k) => currentStats(net, w, true, data.train, models[k].input_scale, range).in_range),
-    acc: nets.reduce((a, net) => a + evaluate(net, w, true, data.val, opts.logitScale).accuracy, 0) / nets.length,
-  });
-  const [a, b] = [standing(second.weights), standing(fromStart.weights)];
-  const useStart = (b.inRange && !a.inRange) || (b.inRange === a.inRange && b.acc > a.acc);
+  // In range on every model, the mean validation accuracy and loss (float64, the reference logit scale).
+  const standing = (w: Float64Array[]): Standing => {
+    const v = nets.map((net) => evaluate(net, w, true, data.val, opts.logitScale));
+    return {
+      inRange: nets.every((net, k) => currentStats(net, w, true, data.train, models[k].input_scale, range).in_range),
+      acc: v.reduce((s, r) => s + r.accuracy, 0) / nets.length,
+      loss: v.reduce((s, r) => s + r.loss, 0) / nets.length,
+    };
+  };
+  const useStart = secondStart(standing(second.weights), standing(fromStart.weights));
   return { result: joinPhases([first, useStart ? fromStart : second]), members: scales, range_phase_start: useStart ? 'start' : 'first phase' };
 }

@@ -72,6 +72,16 @@ export interface Candidate {
 /** In range first, then accuracy, then loss; beyond the range, the least beyond. */
 export const better = (a: Candidate, b: Candidate): boolean => (a.excess === 0 && b.excess === 0 ? a.acc > b.acc || (a.acc === b.acc && a.loss < b.loss) : a.excess < b.excess);
 
+/** Where a finished range phase stands: in range on the training split, validation accuracy and loss. */
+export interface Standing {
+  inRange: boolean;
+  acc: number;
+  loss: number;
+}
+
+/** Of two range phases from different starts, whether the second is kept: in range first, then validation accuracy, then loss (the first on a tie). */
+export const secondStart = (a: Standing, b: Standing): boolean => (b.inRange && !a.inRange) || (b.inRange === a.inRange && (b.acc > a.acc || (b.acc === a.acc && b.loss < a.loss)));
+
 /** The first best: any epoch beats it. */
 export const noCandidate = (W: Float64Array[]): Candidate => ({ epoch: 0, acc: -1, loss: Infinity, excess: Infinity, W });
 

@@ -156,7 +156,7 @@ export function loadRun(run: string, samples: number | undefined, defaultSamples
   // Each soma layer's predicted input current (u + t): where layered and full verification start.
   const predicted = [undefined, ...tapes.map((tp, k) => tp.u.map((v, q) => (v + net.somas[k + 1].t[q % layers[k + 1]]) * models.input_scale))];
   const macs = layers.slice(0, -1).reduce((a, m, k) => a + m * layers[k + 1], 0);
-  return { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, y, inputs, modelOut, modelClass, spiceInputs, predicted, macs };
+  return { dir, design, models, modelsHash, deployed, weights, layers, seed, n, C, y, inputs, tapes, modelOut, modelClass, spiceInputs, predicted, macs };
 }
 
 /** The fields every verification result opens with: engine, provenance, SPICE inputs, dataset, network, die, size. */
