@@ -19,8 +19,8 @@ import { deviceNet } from '../src/train/device.js';
 import { Engine } from '../src/train/engine.js';
 import { trainAcross } from '../src/train/multi.js';
 import { rangePhaseTraining } from '../src/train/range-phase.js';
-import { readModels } from '../src/train/run.js';
-import { DEFAULT_RANGE, currentLimits } from '../src/train/scale.js';
+import { characterizedRange, readModels } from '../src/train/run.js';
+import { currentLimits } from '../src/train/scale.js';
 import { evaluate, trainOn, type TrainResult } from '../src/train/train.js';
 import { kernelModule } from '../src/train/wasm.js';
 
@@ -35,7 +35,7 @@ const start = weights.codes.map((m) => Float64Array.from(m.flat()));
 const net = deviceNet(models);
 const d = defaultTrainOptions(weights.dataset);
 if (!d.rangePhase) throw new Error(`${weights.dataset}: the default training has no range phase`);
-const limits = currentLimits(net, DEFAULT_RANGE, models.input_scale);
+const limits = currentLimits(net, characterizedRange(dir), models.input_scale);
 const module = await kernelModule();
 const pct = (x: number) => (100 * x).toFixed(2);
 // Validation as the trainers judge an epoch (their float32 engine), test as codesign pvt and verify score codes (float64).
