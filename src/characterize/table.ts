@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../util/errors.js';
-import { toCsv } from '../util/csv.js';
 import { writeFileAtomic } from '../util/fs.js';
 
 /**
@@ -36,20 +35,22 @@ export interface MeasurementRow {
 export const MEASUREMENT_COLUMNS = ['device', 'kind', 'layer', 'pre', 'post', 'config', 'point', 'x_a', 'y_a'] as const;
 export const SYNAPSE_CONFIGS = ['+4', '+2', '+1', '-4', '-2', '-1'] as const;
 
-/** Writes the table as CSV with danfo.js (full precision numbers). */
+/** Writes the table as CSV (full precision numbers: the shortest text that reads back as the same double). */
 export async function writeMeasurements(path: string, rows: MeasurementRow[]): Promise<void> {
-  await writeFileAtomic(path, toCsv(MEASUREMENT_COLUMNS, rows.map(csvRow)));
+  await writeFileAtomic(path, MEASUREMENT_COLUMNS.join(',') + '\n' + measurementLines(rows));
 }
-
-const csvRow = (r: MeasurementRow) => ({ ...r, post: r.post === null ? '' : r.post });
 
 /**
  * Rows as the CSV lines writeMeasurements writes for them, without the header: a table can be
  * turned into text piece by piece while it is being measured (writeMeasurementLines joins them).
+ * The fields need no quoting (paths, kinds and configs hold no commas or quotes), so each line
+ * is written directly: the same bytes as util/csv's danfo.js writer, which took about 1.7 CPU s
+ * for the 223,000 rows of an MNIST die.
  */
 export function measurementLines(rows: MeasurementRow[]): string {
-  const csv = toCsv(MEASUREMENT_COLUMNS, rows.map(csvRow));
-  return csv.slice(csv.indexOf('\n') + 1);
+  let out = '';
+  for (const r of rows) out += `${r.device},${r.kind},${r.layer},${r.pre},${r.post === null ? '' : r.post},${r.config},${r.point},${r.x_a},${r.y_a}\n`;
+  return out;
 }
 
 /** Writes the header and the pieces (measurementLines, in row order): the same file as writeMeasurements of all their rows. */

@@ -8,6 +8,7 @@ import { sha256 } from '../util/hash.js';
 import { processScratch } from '../util/scratch.js';
 import { countAnalyses, diagnose, saveFailedNetlist } from './diagnose.js';
 import { parseRaw } from './raw.js';
+import { ModelTrimmer } from './trim.js';
 import type { Engine, EngineOptions, SimJob, SimResult } from './types.js';
 
 export interface NativeEngineOptions extends EngineOptions {
@@ -85,6 +86,7 @@ export class NativeEngine implements Engine {
   private readonly binary: string;
   private readonly timeoutMs: number;
   private readonly spinit: string;
+  private readonly trimmer?: ModelTrimmer;
   private id?: Promise<string>;
 
   constructor(private readonly opts: NativeEngineOptions) {
@@ -93,6 +95,7 @@ export class NativeEngine implements Engine {
     this.binary = opts.binary ?? process.env.NGSPICE ?? 'ngspice';
     this.timeoutMs = opts.timeoutMs ?? 300_000;
     this.spinit = spinit(Math.max(1, Math.floor(opts.threads ?? availableParallelism() / this.concurrency)));
+    if (opts.trimModels !== false) this.trimmer = new ModelTrimmer(opts.modelDir, opts.modelFiles);
   }
 
   identity(): Promise<string> {
@@ -117,7 +120,9 @@ export class NativeEngine implements Engine {
     try {
       const deck = join(dir, 'deck.cir');
       const raw = join(dir, 'out.raw');
-      await writeFile(deck, job.netlist);
+      const trimmed = this.trimmer?.rewrite(job.netlist, dir);
+      for (const f of trimmed?.files ?? []) await writeFile(join(dir, f.name), f.text);
+      await writeFile(deck, trimmed?.deck ?? job.netlist);
       await writeFile(join(dir, 'spinit'), job.failFast ? this.spinit + FAIL_FAST : this.spinit);
       const t0 = performance.now();
       const r = await execa(this.binary, ['-b', '-r', raw, deck], {

@@ -61,4 +61,9 @@ export interface EngineOptions {
   threads?: number;
   /** Where netlists of failed runs are saved. */
   failDir?: string;
+  /**
+   * Native ngspice: simulate each deck with a PDK library holding only the model cards and
+   * subcircuits it names (default true; the same results, less parsing: src/spice/trim.ts).
+   */
+  trimModels?: boolean;
 }

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MEASUREMENT_COLUMNS, measurementLines, readMeasurements, writeMeasurementLines, writeMeasurements } from '../../src/characterize/index.js';
+import { MEASUREMENT_COLUMNS, measurementLines, readMeasurements, writeMeasurementLines, writeMeasurements, type MeasurementRow } from '../../src/characterize/index.js';
 import { resolveDesign } from '../../src/design/index.js';
 import { fitMeasurements, fitSoma, fitSynapse, modelsSchema, somaOut, synapseOut } from '../../src/fit/index.js';
 import { ConfigError } from '../../src/util/errors.js';
+import { toCsv } from '../../src/util/csv.js';
 import { tempDir } from '../helpers.js';
 
 const range = (n: number, from: number, to: number) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
@@ -65,6 +66,20 @@ describe('fit from measurements', () => {
     const cuts = [0, rows.findIndex((r) => r.kind === 'synapse'), rows.length - 7, rows.length];
     await writeMeasurementLines(join(dir, 'pieces.csv'), cuts.slice(1).map((c, k) => measurementLines(rows.slice(cuts[k], c))));
     expect(readFileSync(join(dir, 'pieces.csv'), 'utf8')).toBe(readFileSync(join(dir, 'whole.csv'), 'utf8'));
+  });
+
+  it('the table is the CSV the general writer (danfo.js) makes of the same rows, and reads back to the same numbers', async () => {
+    const rows: MeasurementRow[] = [
+      ...(await readMeasurements(example)),
+      { device: 'w1/2/3', kind: 'synapse', layer: 1, pre: 2, post: 3, config: '-1', point: 11, x_a: 5e-324, y_a: -1.2345678901234567e-21 },
+      { device: 's2/0', kind: 'soma', layer: 2, pre: 0, post: null, config: '', point: 0, x_a: -0, y_a: (0.1 + 0.2) * 1e-9 },
+    ];
+    const general = toCsv(MEASUREMENT_COLUMNS, rows.map((r) => ({ ...r, post: r.post === null ? '' : r.post })));
+    const dir = tempDir();
+    await writeMeasurements(join(dir, 'm.csv'), rows);
+    expect(readFileSync(join(dir, 'm.csv'), 'utf8')).toBe(general);
+    const back = await readMeasurements(join(dir, 'm.csv'));
+    expect(back.map((r) => [r.x_a, r.y_a])).toEqual(rows.map((r) => [r.x_a === 0 ? 0 : r.x_a, r.y_a]));
   });
 
   function badFile(name: string, text: string): string {
