@@ -48,9 +48,8 @@ export async function writeMeasurements(path: string, rows: MeasurementRow[]): P
  * for the 223,000 rows of an MNIST die.
  */
 export function measurementLines(rows: MeasurementRow[]): string {
-  let out = '';
-  for (const r of rows) out += `${r.device},${r.kind},${r.layer},${r.pre},${r.post === null ? '' : r.post},${r.config},${r.point},${r.x_a},${r.y_a}\n`;
-  return out;
+  // Joined once (a flat string): a string grown by += stays a tree of pieces while it is held.
+  return rows.map((r) => `${r.device},${r.kind},${r.layer},${r.pre},${r.post === null ? '' : r.post},${r.config},${r.point},${r.x_a},${r.y_a}\n`).join('');
 }
 
 /** Writes the header and the pieces (measurementLines, in row order): the same file as writeMeasurements of all their rows. */

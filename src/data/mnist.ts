@@ -20,11 +20,10 @@ export const MNIST_SPLIT = { train: 7000, val: 1000, test: 2000 } as const;
  * 2x2 average pooling (28x28 -> 14x14 = 196 inputs), then per-sample normalization to
  * MNIST_MEAN, clipped to [0, 1]. `pixels` holds n images of rows x cols values in [0, 1].
  */
-export function preprocessDigits(pixels: ArrayLike<number>, n: number, rows: number, cols: number): Float64Array {
+export function preprocessDigits(pixels: ArrayLike<number>, n: number, rows: number, cols: number, out = new Float64Array(n * (rows >> 1) * (cols >> 1)), at = 0): Float64Array {
   const r2 = rows >> 1, c2 = cols >> 1, F = r2 * c2;
-  const out = new Float64Array(n * F);
   for (let s = 0; s < n; s++) {
-    const src = s * rows * cols, dst = s * F;
+    const src = s * rows * cols, dst = at + s * F;
     let sum = 0;
     for (let r = 0; r < r2; r++)
       for (let c = 0; c < c2; c++) {
@@ -39,23 +38,87 @@ export function preprocessDigits(pixels: ArrayLike<number>, n: number, rows: num
   return out;
 }
 
+const TEN = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * The numbers of one of the package's files, `{ "data": [0,0.2,0.624,...] }`, handed on
+ * `size` at a time (one image) in a reused buffer. Its numbers are plain decimals of a few
+ * digits, and for those digits / 10^decimals is the double JSON.parse reads (both exact, one
+ * correctly rounded division). Returns false, having handed on nothing, when the file holds
+ * anything else (the caller then reads it with JSON.parse).
+ */
+function scanDigitFile(text: Uint8Array, size: number, onImage: (pixels: Float64Array) => void): boolean {
+  const open = text.indexOf(0x5b); // [
+  if (open < 0) return false;
+  // A first pass checks the format, so that no image is handed on from a file that falls back.
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === 0x5d) break;
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2c || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) return false;
+  }
+  const px = new Float64Array(size);
+  let k = 0, value = 0, digits = 0, scale = 0, inNumber = false;
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c >= 0x30 && c <= 0x39) {
+      value = value * 10 + (c - 0x30);
+      digits++;
+      if (scale > 0) scale++;
+      inNumber = true;
+    } else if (c === 0x2e) {
+      if (!inNumber || scale > 0) return false;
+      scale = 1;
+    } else if (c === 0x2c || c === 0x5d) {
+      if (!inNumber || scale === 1 || digits > 15) return false;
+      px[k++] = scale > 1 ? value / TEN[scale - 1] : value;
+      if (k === size) {
+        onImage(px);
+        k = 0;
+      }
+      value = digits = scale = 0;
+      inNumber = false;
+      if (c === 0x5d) return k === 0;
+    }
+  }
+  return false;
+}
+
+/** The pixels of one digit file, by scanDigitFile or else JSON.parse. */
+export function digitFile(path: string): Float64Array {
+  const values: number[] = [];
+  const b = readFileSync(path);
+  if (scanDigitFile(new Uint8Array(b.buffer, b.byteOffset, b.length), 1, (px) => values.push(px[0]))) return Float64Array.from(values);
+  return Float64Array.from((JSON.parse(b.toString('utf8')) as { data: number[] }).data);
+}
+
 let cached: { x: Float64Array; y: Uint8Array } | undefined;
 
-/** The 10,000 digits shipped in the `mnist` package (28x28, values in [0, 1]), preprocessed. */
+/**
+ * The 10,000 digits shipped in the `mnist` package (28x28, values in [0, 1]), preprocessed.
+ * Each image is pooled as it is read, so the 62 MB of 28x28 doubles are never held at once
+ * (reading the package took about 1 s per training through JSON.parse and whole arrays).
+ */
 function packageDigits(): { x: Float64Array; y: Uint8Array } {
   if (cached) return cached;
   const dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
-  const perClass = Array.from({ length: 10 }, (_, d) => (JSON.parse(readFileSync(join(dir, `${d}.json`), 'utf8')) as { data: number[] }).data);
-  const n = perClass.reduce((s, d) => s + d.length / 784, 0);
-  const pixels = new Float64Array(n * 784);
-  const y = new Uint8Array(n);
-  let k = 0;
-  perClass.forEach((data, d) => {
-    pixels.set(data, k * 784);
-    y.fill(d, k, k + data.length / 784);
-    k += data.length / 784;
-  });
-  cached = { x: preprocessDigits(pixels, n, 28, 28), y };
+  const x: Float64Array[] = [];
+  const labels: number[] = [];
+  for (let d = 0; d < 10; d++) {
+    const b = readFileSync(join(dir, `${d}.json`));
+    const before = x.length;
+    const image = (px: ArrayLike<number>) => {
+      x.push(preprocessDigits(px, 1, 28, 28));
+      labels.push(d);
+    };
+    if (!scanDigitFile(new Uint8Array(b.buffer, b.byteOffset, b.length), 784, image)) {
+      x.length = labels.length = before;
+      const data = (JSON.parse(b.toString('utf8')) as { data: number[] }).data;
+      for (let k = 0; k + 784 <= data.length; k += 784) image(data.slice(k, k + 784));
+    }
+  }
+  const all = new Float64Array(x.length * 196);
+  x.forEach((v, k) => all.set(v, k * 196));
+  cached = { x: all, y: Uint8Array.from(labels) };
   return cached;
 }
 

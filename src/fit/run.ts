@@ -73,7 +73,7 @@ export async function characterizeAndFit(
     csvPieces[i] = measurementLines(r);
     batchFits[i] = fitDevices(r, fitMeta);
   };
-  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch, onRows });
+  const { rows, stats } = await characterizeDie(engine, design, seed, resolve(out), { ...opts, onBatch, onRows, keepRows: false });
   const fits: DeviceFits = new Map();
   for (const f of batchFits) for (const [key, fit] of f) fits.set(key, fit);
   return fitAndWrite({ rows, csvPieces, fits }, design, seed, `spice:${await engine.identity()}`, out, t0, (Date.now() - t0) / 1000, design.config.layers, stats);

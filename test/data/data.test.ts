@@ -1,7 +1,11 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DATASETS, IRIS_SPLIT, MNIST_MEAN, MNIST_SPLIT, inputCurrents, loadDataset, loadIris, loadMnist, loadMnistIdx, parseIdx, preprocessDigits, readIdx, withBiasInput, type Split } from '../../src/data/index.js';
+import { digitFile } from '../../src/data/mnist.js';
+import { shuffledIndices, take } from '../../src/data/split.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers.js';
 
@@ -57,6 +61,38 @@ describe('mnist package', () => {
     expect(d.train.x.length).toBe(MNIST_SPLIT.train * 196);
     for (const c of counts(d.test, 10)) expect(c).toBeGreaterThan(150); // every digit, roughly balanced
     expect(Array.from(loadMnist().val.y)).toEqual(Array.from(d.val.y));
+  });
+
+  it('holds the digits that whole files read through JSON.parse and preprocessed at once give, in the same split', () => {
+    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
+    const pixels: number[] = [], labels: number[] = [];
+    for (let digit = 0; digit < 10; digit++) {
+      const data = (JSON.parse(readFileSync(join(dir, `${digit}.json`), 'utf8')) as { data: number[] }).data;
+      for (const v of data) pixels.push(v);
+      for (let k = 0; k < data.length / 784; k++) labels.push(digit);
+    }
+    const x = preprocessDigits(pixels, labels.length, 28, 28);
+    const idx = shuffledIndices(labels.length, 'codesign/data/mnist/split');
+    const test = take(x, labels, 196, idx.slice(MNIST_SPLIT.train + MNIST_SPLIT.val));
+    expect(Array.from(d.test.y)).toEqual(Array.from(test.y));
+    expect(d.test.x.every((v, i) => Object.is(v, test.x[i]))).toBe(true);
+    const train = take(x, labels, 196, idx.slice(0, MNIST_SPLIT.train));
+    expect(d.train.x.every((v, i) => Object.is(v, train.x[i]))).toBe(true);
+  });
+
+  it("reads the package's digit files to the doubles JSON.parse gives, and other number forms through JSON.parse", () => {
+    const dir = join(dirname(createRequire(import.meta.url).resolve('mnist/package.json')), 'src', 'digits');
+    for (const f of ['0.json', '7.json']) {
+      const want = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { data: number[] }).data;
+      const got = digitFile(join(dir, f));
+      expect(got.length).toBe(want.length);
+      expect(got.every((v, i) => Object.is(v, want[i]))).toBe(true);
+    }
+    const odd = join(tempDir(), 'odd.json');
+    for (const data of [[0, 0.5, 1e-7, 0.1], [-0.25, 1], [0.12345678901234567, 0.3]]) {
+      writeFileSync(odd, `{ "data": [${data.map(String).join(',')}] }`);
+      expect(Array.from(digitFile(odd))).toEqual(data);
+    }
   });
 
   it('normalizes every sample to the fixed mean, clipped to [0, 1]', () => {
