@@ -17,15 +17,16 @@ const BENCHMARKS: Record<string, { description: string; load: () => Promise<Benc
   transient: { description: 'full-mode transient: largest time step and tolerances vs settling, energy and window-end accuracy, against a 10x finer reference', load: () => import('./bench/transient.js') },
   review: { description: 'tapeout review: review folder and netgen LVS time on Iris and MNIST; the review netlist at nominal against the simulation netlist with mismatch off', load: () => import('./bench/review.js') },
   energy: { description: 'MNIST die 1, first 20 test digits (--samples N, --run DIR): median energy per inference and settling from the reduced-network estimate vs the whole-network transient, and their CPU cost', load: () => import('./bench/energy.js') },
+  yield: { description: 'a 20-die MNIST yield on fitted-model accuracy (--dies N), native ngspice, no verification: wall time against the issue #16 target of 8 minutes', load: () => import('./bench/yield.js') },
   train: { description: 'trainer samples/s (forward, backward, update) on 196-50-10 and 196-100-10 against a numpy reference of the same step; three trainings on 1 vs all threads', load: () => import('./bench/train.js') },
 };
 
-/** Options that take a value (energy: --samples N, --run DIR). */
-const OPTIONS = ['--samples', '--run'];
+/** Options that take a value (energy: --samples N, --run DIR; yield: --dies N). */
+const OPTIONS = ['--samples', '--run', '--dies'];
 
 function usage(): string {
   const names = Object.entries(BENCHMARKS).map(([n, b]) => `  ${n.padEnd(14)}${b.description}`);
-  return ['usage: npm run bench -- <name>... [--json] [--samples N] [--run DIR]', 'benchmarks:', ...names].join('\n');
+  return ['usage: npm run bench -- <name>... [--json] [--samples N] [--run DIR] [--dies N]', 'benchmarks:', ...names].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
