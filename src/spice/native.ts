@@ -1,9 +1,10 @@
 import { execa } from 'execa';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { CodesignError, NetlistError, SimTimeoutError, SimulatorMissingError } from '../util/errors.js';
+import { writeFileAtomic } from '../util/fs.js';
 import { sha256 } from '../util/hash.js';
 import { processScratch } from '../util/scratch.js';
 import { countAnalyses, diagnose, saveFailedNetlist } from './diagnose.js';
@@ -87,6 +88,9 @@ export class NativeEngine implements Engine {
   private readonly timeoutMs: number;
   private readonly spinit: string;
   private readonly trimmer?: ModelTrimmer;
+  /** Where the trimmed libraries are written, once each for the engine's life (they are content-named). */
+  private trimDir?: string;
+  private readonly trimWritten = new Set<string>();
   private id?: Promise<string>;
 
   constructor(private readonly opts: NativeEngineOptions) {
@@ -120,8 +124,12 @@ export class NativeEngine implements Engine {
     try {
       const deck = join(dir, 'deck.cir');
       const raw = join(dir, 'out.raw');
-      const trimmed = this.trimmer?.rewrite(job.netlist, dir);
-      for (const f of trimmed?.files ?? []) await writeFile(join(dir, f.name), f.text);
+      const trimmed = this.trimmer?.rewrite(job.netlist, (this.trimDir ??= mkdtempSync(join(processScratch(), 'models-'))));
+      for (const f of trimmed?.files ?? []) {
+        if (this.trimWritten.has(f.name)) continue;
+        await writeFileAtomic(join(this.trimDir!, f.name), f.text);
+        this.trimWritten.add(f.name);
+      }
       await writeFile(deck, trimmed?.deck ?? job.netlist);
       await writeFile(join(dir, 'spinit'), job.failFast ? this.spinit + FAIL_FAST : this.spinit);
       const t0 = performance.now();
