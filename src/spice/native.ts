@@ -90,7 +90,8 @@ export class NativeEngine implements Engine {
   private readonly trimmer?: ModelTrimmer;
   /** Where the trimmed libraries are written, once each for the engine's life (they are content-named). */
   private trimDir?: string;
-  private readonly trimWritten = new Set<string>();
+  /** Each library's write, by name: runs that need it wait for the one write. */
+  private readonly trimWritten = new Map<string, Promise<void>>();
   private id?: Promise<string>;
 
   constructor(private readonly opts: NativeEngineOptions) {
@@ -126,9 +127,9 @@ export class NativeEngine implements Engine {
       const raw = join(dir, 'out.raw');
       const trimmed = this.trimmer?.rewrite(job.netlist, (this.trimDir ??= mkdtempSync(join(processScratch(), 'models-'))));
       for (const f of trimmed?.files ?? []) {
-        if (this.trimWritten.has(f.name)) continue;
-        await writeFileAtomic(join(this.trimDir!, f.name), f.text);
-        this.trimWritten.add(f.name);
+        let written = this.trimWritten.get(f.name);
+        if (!written) this.trimWritten.set(f.name, (written = writeFileAtomic(join(this.trimDir!, f.name), f.text)));
+        await written;
       }
       await writeFile(deck, trimmed?.deck ?? job.netlist);
       await writeFile(join(dir, 'spinit'), job.failFast ? this.spinit + FAIL_FAST : this.spinit);
