@@ -1,15 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/fs.js';
 import { sha256 } from '../util/hash.js';
+import { cacheRoot } from '../util/paths.js';
 import type { Engine, SimJob, SimResult } from './types.js';
 
-/** codesign's cache root: $CODESIGN_CACHE, else $XDG_CACHE_HOME/codesign, else ~/.cache/codesign. */
-export function cacheRoot(): string {
-  return process.env.CODESIGN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'codesign');
-}
+/** codesign's cache root (util/paths.ts), where this cache keeps its results. */
+export { cacheRoot };
 
 /** Counts what a cached engine did: runs that reached the simulator, and hits. */
 export interface CacheStats {

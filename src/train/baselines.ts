@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import type { Dataset } from '../data/index.js';
+import type { Dataset, Split } from '../data/index.js';
 import type { DieModels } from '../fit/models.js';
 import { spawnModuleWorker } from '../util/worker.js';
 import { deviceNet, nominalNet } from './device.js';
@@ -131,6 +131,15 @@ function reply<T>(w: import('node:worker_threads').Worker): Promise<T> {
   });
 }
 
+/** A split whose arrays live in shared memory (the same values), so posting it to a thread copies nothing. */
+function sharedSplit(s: Split): Split {
+  const x = new Float64Array(new SharedArrayBuffer(s.x.byteLength));
+  x.set(s.x);
+  const y = new Uint8Array(new SharedArrayBuffer(s.y.byteLength));
+  y.set(s.y);
+  return { ...s, x, y };
+}
+
 /**
  * Runs the trainings on up to `threads` worker threads (each training on one thread, taken in
  * the order given; a task with `from` waits for that task's result and starts from its
@@ -140,6 +149,8 @@ function reply<T>(w: import('node:worker_threads').Worker): Promise<T> {
 async function runTrainings(models: DieModels, data: Dataset, range: CurrentRange, tasks: TrainingTask[], threads: number): Promise<{ results: TrainResult[]; measured: Record<string, MeasureValue>[] }> {
   const module = await kernelModule();
   const splits = { train: data.train, val: data.val, test: data.test };
+  // The threads read the samples from shared memory: cloning MNIST's 15 MB to each took the main thread about 0.15 s per thread.
+  const shared = threads > 1 && tasks.length > 1 ? { train: sharedSplit(data.train), val: sharedSplit(data.val), test: sharedSplit(data.test) } : splits;
   const phasesOf = async (t: TrainingTask, results: (Promise<TrainResult> | TrainResult)[]): Promise<TrainOptions[]> => {
     const p = t.phases.map((o) => ({ ...o }));
     if (t.from !== undefined) p[0].init = (await results[t.from]).weights;
@@ -164,7 +175,7 @@ async function runTrainings(models: DieModels, data: Dataset, range: CurrentRang
   try {
     await Promise.all(
       workers.map(async (w) => {
-        w.postMessage({ init: { module, models, data: splits, range } });
+        w.postMessage({ init: { module, models, data: shared, range } });
         while (next < tasks.length) {
           const id = next++;
           try {

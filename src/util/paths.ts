@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,4 +12,9 @@ export function packageRoot(): string {
     dir = up;
   }
   return dir;
+}
+
+/** codesign's cache root: $CODESIGN_CACHE, else $XDG_CACHE_HOME/codesign, else ~/.cache/codesign. */
+export function cacheRoot(): string {
+  return process.env.CODESIGN_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'codesign');
 }

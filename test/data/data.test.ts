@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DATASETS, IRIS_SPLIT, MNIST_MEAN, MNIST_SPLIT, inputCurrents, loadDataset, loadIris, loadMnist, loadMnistIdx, parseIdx, preprocessDigits, readIdx, withBiasInput, type Split } from '../../src/data/index.js';
-import { digitFile } from '../../src/data/mnist.js';
+import { cacheFile, digitFile, readCached } from '../../src/data/mnist.js';
 import { shuffledIndices, take } from '../../src/data/split.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { tempDir } from '../helpers.js';
@@ -78,6 +78,20 @@ describe('mnist package', () => {
     expect(d.test.x.every((v, i) => Object.is(v, test.x[i]))).toBe(true);
     const train = take(x, labels, 196, idx.slice(0, MNIST_SPLIT.train));
     expect(d.train.x.every((v, i) => Object.is(v, train.x[i]))).toBe(true);
+  });
+
+  it('keeps the preprocessed digits in the cache, read back bit for bit; a damaged cache file is not used', () => {
+    const file = cacheFile();
+    const back = readCached(file)!;
+    const all = loadMnist();
+    expect(back.x.length).toBe(10000 * 196);
+    const idx = shuffledIndices(back.y.length, 'codesign/data/mnist/split');
+    const test = take(back.x, back.y, 196, idx.slice(MNIST_SPLIT.train + MNIST_SPLIT.val));
+    expect(test.x.every((v, i) => Object.is(v, all.test.x[i]))).toBe(true);
+    expect(Array.from(test.y)).toEqual(Array.from(all.test.y));
+    const damaged = join(tempDir(), 'short.bin');
+    writeFileSync(damaged, readFileSync(file).subarray(0, 1000));
+    expect(readCached(damaged)).toBeUndefined();
   });
 
   it("reads the package's digit files to the doubles JSON.parse gives, and other number forms through JSON.parse", () => {
