@@ -130,7 +130,7 @@ async function characterizeAt(engine: Engine, input: ConditionJobInput, dir: str
 
 async function withJobEngine<T>(input: ConditionJobInput, dir: string, ctx: JobContext, f: (e: Engine) => Promise<T>): Promise<T & { sim_runs: number; sim_hits: number }> {
   const pdk = loadPdk(resolveDesign(input.design, `design at ${input.name}`).config.pdk);
-  const engine = await createEngine(input.engine, pdk, { workers: ctx.engineWorkers, failDir: join(dir, 'failed'), cache: input.cache ?? true, ...(input.timeout_s ? { timeoutMs: input.timeout_s * 1000 } : {}) });
+  const engine = await createEngine(input.engine, pdk, { workers: ctx.engineWorkers, threads: ctx.engineThreads, failDir: join(dir, 'failed'), cache: input.cache ?? true, ...(input.timeout_s ? { timeoutMs: input.timeout_s * 1000 } : {}) });
   try {
     const r = await f(engine);
     const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };

@@ -44,7 +44,7 @@ export interface CharacterizeJobInput {
 export async function runCharacterizeJob(input: CharacterizeJobInput, ctx: JobContext): Promise<{ dir: string; die_seed: number; sim_runs: number; sim_hits: number }> {
   const design = resolveDesign(input.design, `design of ${input.out}`);
   const dir = resolve(ctx.root, input.out);
-  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, failDir: join(dir, 'failed') });
+  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, threads: ctx.engineThreads, failDir: join(dir, 'failed') });
   try {
     await characterizeAndFit(engine, design, dir);
     const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };
@@ -71,7 +71,7 @@ export async function runDeployJob(input: DeployJobInput, ctx: JobContext): Prom
   for (const f of ['design.json', 'models.json']) await copyFile(join(dir, f), join(out, f));
   await copyFile(resolve(ctx.root, input.weights), join(out, 'weights.json'));
   const design = resolveDesign(readRunJson(out, 'design.json', ''), join(out, 'design.json'));
-  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, failDir: join(out, 'failed') });
+  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, threads: ctx.engineThreads, failDir: join(out, 'failed') });
   try {
     const r = await verifyRun(engine, out, { mode: 'layered', samples: input.samples });
     const a = r.accuracy as { spice: number; model: number };
