@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { CodesignError, NetlistError, SimTimeoutError, SimulatorMissingError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { sha256 } from '../util/hash.js';
-import { processScratch } from '../util/scratch.js';
+import { processScratch, recordChild } from '../util/scratch.js';
 import { countAnalyses, diagnose, saveFailedNetlist } from './diagnose.js';
 import { parseRaw } from './raw.js';
 import { ModelTrimmer } from './trim.js';
@@ -134,13 +134,15 @@ export class NativeEngine implements Engine {
       await writeFile(deck, trimmed?.deck ?? job.netlist);
       await writeFile(join(dir, 'spinit'), job.failFast ? this.spinit + FAIL_FAST : this.spinit);
       const t0 = performance.now();
-      const r = await execa(this.binary, ['-b', '-r', raw, deck], {
+      const child = execa(this.binary, ['-b', '-r', raw, deck], {
         cwd: this.opts.modelDir,
         reject: false,
         timeout: timeoutMs,
         stdin: 'ignore',
         env: { SPICE_ASCIIRAWFILE: '0', SPICE_SCRIPTS: dir },
       });
+      recordChild(dir, child.pid);
+      const r = await child;
       const elapsedMs = performance.now() - t0;
       if (r.timedOut) throw new SimTimeoutError(timeoutMs, { netlistPath: saveFailedNetlist(job, failDir) });
       if ((r as { code?: string }).code === 'ENOENT') throw new SimulatorMissingError(this.binary, INSTALL_HINT);

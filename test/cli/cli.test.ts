@@ -122,7 +122,17 @@ describe('codesign CLI', () => {
    * progress (its deck is somewhere under TMPDIR), and returns the exit code and what codesign
    * left in TMPDIR.
    */
-  async function stoppedMidRun(args: string[]): Promise<{ code: number | null; left: string[] }> {
+  /** Processes whose command line names a file under `dir` (Linux: /proc). */
+  const processesUnder = (dir: string) =>
+    readdirSync('/proc').filter((pid) => {
+      try {
+        return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false; // ended meanwhile
+      }
+    });
+
+  async function stoppedMidRun(args: string[]): Promise<{ code: number | null; left: string[]; running: string[] }> {
     const tmp = tempDir('codesign-test-signal-');
     // An empty simulation cache of its own: every run is simulated.
     const env = { ...process.env, TMPDIR: tmp, CODESIGN_CACHE: tempDir('codesign-test-signal-cache-') };
@@ -134,20 +144,21 @@ describe('codesign CLI', () => {
     expect(decks().length).toBeGreaterThan(0);
     child.kill('SIGTERM');
     const code = await exit;
-    return { code, left: readdirSync(tmp).filter((f) => f.startsWith('codesign')) }; // (tsx keeps its own cache there)
+    // No folder left (tsx keeps its own cache there), and no simulator still running on a deck of the stopped process.
+    return { code, left: readdirSync(tmp).filter((f) => f.startsWith('codesign')), running: existsSync('/proc') ? processesUnder(tmp) : [] };
   }
 
   itNative('stopped by SIGTERM while ngspice runs: exit code 143, no run folder left behind', async () => {
     const net = join(dir, 'slow.cir');
     // Ten million DC points of a diode: seconds of ngspice, long enough to be stopped mid-run.
     writeFileSync(net, 'slow\nv1 a 0 0\nr1 a b 1k\nd1 b 0 dmod\n.model dmod d\n.dc v1 0 1 1e-7\n.end\n');
-    expect(await stoppedMidRun(['simulate', net, '--engine', 'ngspice', '--no-cache'])).toEqual({ code: 143, left: [] });
+    expect(await stoppedMidRun(['simulate', net, '--engine', 'ngspice', '--no-cache'])).toEqual({ code: 143, left: [], running: [] });
   });
 
-  itNative('a study stopped while its worker threads run ngspice leaves no run folder behind either', async () => {
+  itNative('a study stopped while its worker threads run ngspice leaves no run folder and no simulator behind either', async () => {
     // The dies run on worker threads, whose own exit hooks a process's exit skips: their run folders sit in the main thread's scratch folder.
     const out = join(dir, 'stopped-yield');
-    expect(await stoppedMidRun(['yield', '--dies', '2', '--spec', '0.9', '--strategies', 'naive,aware', '--engine', 'ngspice', '--verify', 'none', '--out', out])).toEqual({ code: 143, left: [] });
+    expect(await stoppedMidRun(['yield', '--dies', '2', '--spec', '0.9', '--strategies', 'naive,aware', '--engine', 'ngspice', '--verify', 'none', '--out', out])).toEqual({ code: 143, left: [], running: [] });
   }, 180_000);
 });
 

@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers.js';
+
+/** Processes whose command line names a file under `dir` (Linux: /proc). */
+const processesUnder = (dir: string) =>
+  readdirSync('/proc').filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+    } catch {
+      return false; // ended meanwhile
+    }
+  });
+
+const linux = existsSync('/proc/self/stat') ? it : it.skip;
+
+describe('process scratch folder', () => {
+  linux('a process that exits while a worker thread simulates stops that simulator and leaves no folder', async () => {
+    const tmp = tempDir('scratch-test-');
+    // A simulator that never ends (this test is about processes, not circuits): it follows its deck.
+    const binary = join(tempDir('scratch-bin-'), 'slow-sim');
+    writeFileSync(binary, '#!/bin/sh\nif [ "$1" = -v ]; then echo "ngspice-39 (stand-in)"; exit 0; fi\nexec tail -f "$4"\n');
+    chmodSync(binary, 0o755);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/util/fixtures/stray-child.ts', binary], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(143);
+    expect(readdirSync(tmp).filter((f) => f.startsWith('codesign'))).toEqual([]);
+    expect(processesUnder(tmp)).toEqual([]);
+  }, 60_000);
+});
