@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ngspiceVersion } from '../src/spice/index.js';
@@ -46,5 +46,17 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
       { env: { ...process.env, ...env, CODESIGN_DEBUG: '' }, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+  });
+}
+
+/** Processes whose command line names a file under `dir` (Linux: /proc; none elsewhere). */
+export function processesUnder(dir: string): string[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  return readdirSync('/proc').filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+    } catch {
+      return false; // ended meanwhile
+    }
   });
 }

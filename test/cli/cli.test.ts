@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nativeTest, runCli, tempDir } from '../helpers.js';
+import { nativeTest, processesUnder, runCli, tempDir } from '../helpers.js';
 
 const itNative = await nativeTest();
 
@@ -122,16 +122,6 @@ describe('codesign CLI', () => {
    * progress (its deck is somewhere under TMPDIR), and returns the exit code and what codesign
    * left in TMPDIR.
    */
-  /** Processes whose command line names a file under `dir` (Linux: /proc). */
-  const processesUnder = (dir: string) =>
-    readdirSync('/proc').filter((pid) => {
-      try {
-        return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-      } catch {
-        return false; // ended meanwhile
-      }
-    });
-
   async function stoppedMidRun(args: string[]): Promise<{ code: number | null; left: string[]; running: string[] }> {
     const tmp = tempDir('codesign-test-signal-');
     // An empty simulation cache of its own: every run is simulated.
@@ -145,7 +135,7 @@ describe('codesign CLI', () => {
     child.kill('SIGTERM');
     const code = await exit;
     // No folder left (tsx keeps its own cache there), and no simulator still running on a deck of the stopped process.
-    return { code, left: readdirSync(tmp).filter((f) => f.startsWith('codesign')), running: existsSync('/proc') ? processesUnder(tmp) : [] };
+    return { code, left: readdirSync(tmp).filter((f) => f.startsWith('codesign')), running: processesUnder(tmp) };
   }
 
   itNative('stopped by SIGTERM while ngspice runs: exit code 143, no run folder left behind', async () => {

@@ -1,17 +1,7 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir } from '../helpers.js';
-
-/** Processes whose command line names a file under `dir` (Linux: /proc). */
-const processesUnder = (dir: string) =>
-  readdirSync('/proc').filter((pid) => {
-    try {
-      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-    } catch {
-      return false; // ended meanwhile
-    }
-  });
+import { processesUnder, tempDir } from '../helpers.js';
 
 const linux = existsSync('/proc/self/stat') ? it : it.skip;
 
