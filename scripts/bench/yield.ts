@@ -6,8 +6,9 @@
  * naive,aware` runs it: the local pool, one die per core, no simulation cache. What an
  * installation does once (the PDK's model files exported from the WebAssembly bundle, about 6
  * CPU s; MNIST's digits preprocessed into the cache) is done before the clock starts, as the
- * die bench finds them in the user's cache. `--dies N` runs fewer (the target scales with N). The reference is the issue's own figure for one die
- * (67 s, characterize + train, `codesign run`), times the dies: not measured here.
+ * die bench finds them in the user's cache. `--dies N` runs fewer (the target scales with N).
+ * The reference is the issue's own figure for one die (67 s, characterize + train, `codesign
+ * run`), times the dies: not measured here.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';

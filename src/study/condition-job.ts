@@ -14,12 +14,13 @@ import { loadDataset } from '../data/index.js';
 import { conditionRecord, resolveDesign, type Design, type DesignInput, type InputReference } from '../design/index.js';
 import { characterizeAndFit, median } from '../fit/index.js';
 import { loadPdk } from '../pdk/index.js';
-import { CachedEngine, createEngine, type Engine, type EngineName } from '../spice/index.js';
+import type { Engine, EngineName } from '../spice/index.js';
 import { deviceNet, evaluate, fileHash, readModels, weightsSchema, type WeightsSource } from '../train/index.js';
 import { CodesignError, ConfigError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { parseOrThrow } from '../util/zod.js';
 import { verifyRun, type VerifyResult } from '../verify/index.js';
+import { withJobEngine } from './job-engine.js';
 import type { JobContext } from './jobs.js';
 
 /** What a condition job characterizes: the run's die moved to one operating condition. */
@@ -128,16 +129,10 @@ async function characterizeAt(engine: Engine, input: ConditionJobInput, dir: str
   return { design, models_hash: hash, params: modelParams(models), characterize_s: (Date.now() - t0) / 1000 };
 }
 
-async function withJobEngine<T>(input: ConditionJobInput, dir: string, ctx: JobContext, f: (e: Engine) => Promise<T>): Promise<T & { sim_runs: number; sim_hits: number }> {
+/** The job's engine at its condition's design (PDK, cache and timeout of the job). */
+function withConditionEngine<T extends object>(input: ConditionJobInput, dir: string, ctx: JobContext, f: (e: Engine) => Promise<T>) {
   const pdk = loadPdk(resolveDesign(input.design, `design at ${input.name}`).config.pdk);
-  const engine = await createEngine(input.engine, pdk, { workers: ctx.engineWorkers, threads: ctx.engineThreads, failDir: join(dir, 'failed'), cache: input.cache ?? true, ...(input.timeout_s ? { timeoutMs: input.timeout_s * 1000 } : {}) });
-  try {
-    const r = await f(engine);
-    const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };
-    return { ...r, sim_runs: stats.runs, sim_hits: stats.hits };
-  } finally {
-    await engine.close();
-  }
+  return withJobEngine(input.engine, pdk, dir, ctx, f, { cache: input.cache ?? true, ...(input.timeout_s ? { timeoutMs: input.timeout_s * 1000 } : {}) });
 }
 
 const absolute = (ctx: JobContext, rel: string) => resolve(ctx.root, rel);
@@ -146,7 +141,7 @@ const absolute = (ctx: JobContext, rel: string) => resolve(ctx.root, rel);
 export async function runConditionModelsJob(input: ConditionJobInput, ctx: JobContext): Promise<ConditionModelsResult> {
   const dir = absolute(ctx, input.out);
   const full = { ...input, run: absolute(ctx, input.run) };
-  const r = await withJobEngine(full, dir, ctx, (e) => characterizeAt(e, full, dir));
+  const r = await withConditionEngine(full, dir, ctx, (e) => characterizeAt(e, full, dir));
   return { name: input.name, dir: input.out, models_hash: r.models_hash, params: r.params, characterize_s: r.characterize_s, sim_runs: r.sim_runs, sim_hits: r.sim_hits };
 }
 
@@ -224,7 +219,7 @@ export async function runPvtJob(input: PvtJobInput, ctx: JobContext): Promise<Pv
   const t0 = Date.now();
   const dir = absolute(ctx, input.out);
   const full = { ...input, run: absolute(ctx, input.run) };
-  const r = await withJobEngine(full, dir, ctx, async (engine) => {
+  const r = await withConditionEngine(full, dir, ctx, async (engine) => {
     const c = await characterizeAt(engine, full, dir);
     const engineId = await engine.identity();
     const codeSets: CodeSetResult[] = [];

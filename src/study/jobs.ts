@@ -2,11 +2,12 @@ import { join, resolve } from 'node:path';
 import type { DatasetName } from '../data/index.js';
 import { resolveDesign, type DesignInput } from '../design/index.js';
 import { loadPdk } from '../pdk/index.js';
-import { CachedEngine, createEngine, type EngineName } from '../spice/index.js';
+import type { EngineName } from '../spice/index.js';
 import { ConfigError } from '../util/errors.js';
 import type { EnergyMode } from '../verify/index.js';
 import { runConditionModelsJob, runPvtJob } from './condition-job.js';
 import { runFlowRecord, type FlowRecord, type FlowVerify } from './flow.js';
+import { withJobEngine } from './job-engine.js';
 import { runCharacterizeJob, runDeployJob } from './robust.js';
 
 /** What a worker gives every job: the study folder its relative paths start from, and its core share. */
@@ -57,9 +58,8 @@ export interface FlowJobResult extends FlowRecord {
 export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<FlowJobResult> {
   const design = resolveDesign(input.design, `design of ${input.out}`);
   const dir = resolve(ctx.root, input.out);
-  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, threads: ctx.engineThreads, failDir: join(dir, 'failed') });
-  try {
-    const record = await runFlowRecord(engine, design, dir, {
+  const { sim_runs, sim_hits, ...record } = await withJobEngine(input.engine, loadPdk(design.config.pdk), dir, ctx, (engine) =>
+    runFlowRecord(engine, design, dir, {
       dataset: input.dataset,
       trainSeed: input.train_seed,
       epochs: input.epochs,
@@ -70,12 +70,9 @@ export async function runFlowJob(input: FlowJobInput, ctx: JobContext): Promise<
       energySamples: input.energy_samples,
       energyPeriod: input.energy_period,
       trainThreads: ctx.engineWorkers,
-    });
-    const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };
-    return { ...record, dir: input.out, sim_runs: stats.runs, sim_hits: stats.hits };
-  } finally {
-    await engine.close();
-  }
+    }),
+  );
+  return { ...record, dir: input.out, sim_runs, sim_hits };
 }
 
 /**

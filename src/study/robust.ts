@@ -13,12 +13,13 @@ import type { DatasetName } from '../data/index.js';
 import { resolveDesign, type DesignInput } from '../design/index.js';
 import { characterizeAndFit, type DieModels } from '../fit/index.js';
 import { loadPdk } from '../pdk/index.js';
-import { CachedEngine, createEngine, type EngineName } from '../spice/index.js';
+import type { EngineName } from '../spice/index.js';
 import { heldOutAccuracy, readModels, trainingSetup, trainRobustRun, type RobustFile } from '../train/index.js';
 import { ConfigError } from '../util/errors.js';
 import { readRunJson } from '../util/fs.js';
 import { verifyRun } from '../verify/index.js';
 import { identify, type IdentifiedJob } from './executor.js';
+import { withJobEngine } from './job-engine.js';
 import type { JobContext } from './jobs.js';
 import type { StudyOptions } from './study.js';
 
@@ -44,14 +45,10 @@ export interface CharacterizeJobInput {
 export async function runCharacterizeJob(input: CharacterizeJobInput, ctx: JobContext): Promise<{ dir: string; die_seed: number; sim_runs: number; sim_hits: number }> {
   const design = resolveDesign(input.design, `design of ${input.out}`);
   const dir = resolve(ctx.root, input.out);
-  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, threads: ctx.engineThreads, failDir: join(dir, 'failed') });
-  try {
+  return withJobEngine(input.engine, loadPdk(design.config.pdk), dir, ctx, async (engine) => {
     await characterizeAndFit(engine, design, dir);
-    const stats = engine instanceof CachedEngine ? engine.stats : { runs: 0, hits: 0 };
-    return { dir: input.out, die_seed: design.config.seed, sim_runs: stats.runs, sim_hits: stats.hits };
-  } finally {
-    await engine.close();
-  }
+    return { dir: input.out, die_seed: design.config.seed };
+  });
 }
 
 export interface DeployJobInput {
@@ -71,14 +68,12 @@ export async function runDeployJob(input: DeployJobInput, ctx: JobContext): Prom
   for (const f of ['design.json', 'models.json']) await copyFile(join(dir, f), join(out, f));
   await copyFile(resolve(ctx.root, input.weights), join(out, 'weights.json'));
   const design = resolveDesign(readRunJson(out, 'design.json', ''), join(out, 'design.json'));
-  const engine = await createEngine(input.engine, loadPdk(design.config.pdk), { workers: ctx.engineWorkers, threads: ctx.engineThreads, failDir: join(out, 'failed') });
-  try {
+  const { spice, model, agreement } = await withJobEngine(input.engine, loadPdk(design.config.pdk), out, ctx, async (engine) => {
     const r = await verifyRun(engine, out, { mode: 'layered', samples: input.samples });
     const a = r.accuracy as { spice: number; model: number };
     return { spice: a.spice, model: a.model, agreement: r.agreement as number };
-  } finally {
-    await engine.close();
-  }
+  });
+  return { spice, model, agreement };
 }
 
 /** The training dies must not be held-out dies: checked by seed before anything runs. */

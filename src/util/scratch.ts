@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const VAR = 'CODESIGN_SCRATCH';
-const PID_FILE = 'child.pid';
+/** The file of a run folder that names its process (recordChild). */
+export const PID_FILE = 'child.pid';
 let own: string | undefined;
 
 /** This process's scratch folder (made on first use; removed at exit by the thread that made it). */
