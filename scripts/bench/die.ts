@@ -41,6 +41,7 @@ export async function run(): Promise<BenchResult> {
       const k0 = childCpuSeconds();
       const r = await characterizeAndFit(engine, d, out, undefined, { startAid, bypass, stats: true });
       const tc = (performance.now() - t0) / 1000;
+      await engine.close(); // its simulators' CPU time is counted once their launcher has ended
       const cpu = cpuSeconds() - c0;
       const ngspice = childCpuSeconds() - k0;
       let trainS: number | undefined, trainCpu: number | undefined;

@@ -9,6 +9,7 @@ import { sha256 } from '../util/hash.js';
 import { processScratch, recordChild } from '../util/scratch.js';
 import { countAnalyses, diagnose, saveFailedNetlist } from './diagnose.js';
 import { parseRaw } from './raw.js';
+import { Launcher, launchable } from './launcher.js';
 import { ModelTrimmer } from './trim.js';
 import type { Engine, EngineOptions, SimJob, SimResult } from './types.js';
 
@@ -93,6 +94,7 @@ export class NativeEngine implements Engine {
   /** Each library's write, by name: runs that need it wait for the one write. */
   private readonly trimWritten = new Map<string, Promise<void>>();
   private id?: Promise<string>;
+  private launcher?: Launcher;
 
   constructor(private readonly opts: NativeEngineOptions) {
     this.concurrency = Math.max(1, opts.workers ?? availableParallelism());
@@ -134,18 +136,10 @@ export class NativeEngine implements Engine {
       await writeFile(deck, trimmed?.deck ?? job.netlist);
       await writeFile(join(dir, 'spinit'), job.failFast ? this.spinit + FAIL_FAST : this.spinit);
       const t0 = performance.now();
-      const child = execa(this.binary, ['-b', '-r', raw, deck], {
-        cwd: this.opts.modelDir,
-        reject: false,
-        timeout: timeoutMs,
-        stdin: 'ignore',
-        env: { SPICE_ASCIIRAWFILE: '0', SPICE_SCRIPTS: dir },
-      });
-      recordChild(dir, child.pid);
-      const r = await child;
+      const r = await this.launch(dir, raw, deck, timeoutMs);
       const elapsedMs = performance.now() - t0;
       if (r.timedOut) throw new SimTimeoutError(timeoutMs, { netlistPath: saveFailedNetlist(job, failDir) });
-      if ((r as { code?: string }).code === 'ENOENT') throw new SimulatorMissingError(this.binary, INSTALL_HINT);
+      if (r.missing) throw new SimulatorMissingError(this.binary, INSTALL_HINT);
       const messages = `${r.stderr}\n${r.stdout}`.split('\n');
       const err = diagnose(messages, job, failDir);
       if (err) throw err;
@@ -166,5 +160,23 @@ export class NativeEngine implements Engine {
     }
   }
 
-  async close(): Promise<void> {}
+  /** One ngspice run in `dir`: through the engine's launcher shell, or execa where a path cannot travel in its request line. */
+  private async launch(dir: string, raw: string, deck: string, timeoutMs: number): Promise<{ stdout: string; stderr: string; exitCode: number | undefined; timedOut: boolean; missing: boolean }> {
+    const req = { cwd: this.opts.modelDir, scripts: dir, stdoutFile: join(dir, 'stdout.txt'), stderrFile: join(dir, 'stderr.txt'), binary: this.binary, args: ['-b', '-r', raw, deck] as const };
+    if (launchable(req)) {
+      const r = await (this.launcher ??= new Launcher()).run({ ...req, timeoutMs, onPid: (pid) => recordChild(dir, pid) });
+      const [stdout, stderr] = await Promise.all([readFile(req.stdoutFile, 'utf8'), readFile(req.stderrFile, 'utf8')]);
+      return { stdout, stderr, exitCode: r.exitCode, timedOut: r.timedOut, missing: r.exitCode === 127 && !stdout };
+    }
+    const child = execa(this.binary, [...req.args], { cwd: req.cwd, reject: false, timeout: timeoutMs, stdin: 'ignore', env: { SPICE_ASCIIRAWFILE: '0', SPICE_SCRIPTS: dir } });
+    recordChild(dir, child.pid);
+    const r = await child;
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, timedOut: Boolean(r.timedOut), missing: (r as { code?: string }).code === 'ENOENT' };
+  }
+
+  async close(): Promise<void> {
+    const launcher = this.launcher;
+    this.launcher = undefined;
+    await launcher?.close();
+  }
 }

@@ -46,15 +46,19 @@ export function recordChild(runDir: string, pid: number | undefined): void {
   if (pid !== undefined) writeFileSync(join(runDir, PID_FILE), String(pid));
 }
 
-/** Kills the recorded processes that are still this process's children. */
+/** The parent's id of a process (the fourth field of /proc/<pid>/stat). */
+const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+
+/** Kills the recorded processes that are still this process's descendants (a simulator is a grandchild through the launcher shell). */
 function stopChildren(dir: string): void {
   for (const entry of readdirSync(dir)) {
     let pid: number;
     try {
       pid = Number(readFileSync(join(dir, entry, PID_FILE), 'utf8'));
-      // The fourth field of /proc/<pid>/stat is the parent's id: a number reused since is not ours.
-      const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
-      if (parent !== process.pid) continue;
+      // A number reused since by another process is not ours.
+      let ancestor = pid;
+      for (let k = 0; k < 3 && ancestor > 1 && ancestor !== process.pid; k++) ancestor = parentOf(ancestor);
+      if (ancestor !== process.pid) continue;
     } catch {
       continue; // no record, or the process has ended (or no /proc)
     }

@@ -3,7 +3,8 @@ import { somaTestbench, synapseTestbench } from '../../src/netlist/index.js';
 import { CachedEngine, createEngine, parseRaw, WasmEngine, type Engine } from '../../src/spice/index.js';
 import { ConvergenceError, NetlistError, SimTimeoutError, SimulatorMissingError } from '../../src/util/errors.js';
 import { nativeTest, tempDir } from '../helpers.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const design = resolveDesign({});
 const itNative = await nativeTest();
@@ -134,6 +135,75 @@ describe('native ngspice engine', () => {
     });
 
   });
+});
+
+describe('native engine processes (stand-in simulators: this is about processes, not circuits)', () => {
+  const linux = existsSync('/proc/self/stat') ? it : it.skip;
+  /** A simulator that answers -v, then runs forever (writing its pid where told) or spends a moment of CPU and fails. */
+  const standIn = (folder: string) => {
+    const binary = join(folder, 'sim');
+    writeFileSync(
+      binary,
+      '#!/bin/sh\nif [ "$1" = -v ]; then echo "ngspice-39 (stand-in)"; exit 0; fi\n' +
+        'if grep -q forever "$4"; then echo $$ > "$(sed -n 2p "$4")"; exec sleep 600; fi\n' +
+        'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done\ntimes > "$(dirname "$0")/times.$$"\nexit 1\n',
+    );
+    chmodSync(binary, 0o755);
+    return binary;
+  };
+  const withSimulator = async <T>(binary: string, body: (e: Engine) => Promise<T>): Promise<T> => {
+    const old = process.env.NGSPICE;
+    process.env.NGSPICE = binary;
+    const e = await createEngine('ngspice', design.pdk, { cache: false, workers: 1, failDir: tempDir() });
+    try {
+      return await body(e);
+    } finally {
+      await e.close();
+      if (old === undefined) delete process.env.NGSPICE;
+      else process.env.NGSPICE = old;
+    }
+  };
+  const running = (pid: number) => {
+    try {
+      return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+
+  // The launcher shell takes one tab-separated line per run: a path with a tab goes the direct way.
+  linux.each(['a plain folder', 'a folder with a tab in its name'])('a run past its timeout is stopped with SimTimeoutError and its process ends (simulator in %s)', async (where) => {
+    const folder = tempDir(where === 'a plain folder' ? 'sim-' : 'sim\t');
+    const pidFile = join(folder, 'pid');
+    await withSimulator(standIn(folder), async (e) => {
+      const err = await e.run({ netlist: `forever\n${pidFile}\n.op\n.end\n`, label: 'slow', timeoutMs: 500 }).catch((x) => x);
+      expect(err).toBeInstanceOf(SimTimeoutError);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      for (let k = 0; k < 50 && running(pid); k++) await new Promise((r) => setTimeout(r, 100));
+      expect(running(pid)).toBe(false);
+    });
+  }, 30_000);
+
+  // The benches read simulator CPU from /proc/self/stat (children's time): a simulator started through the launcher shell must land there.
+  linux("the simulators' CPU time is this process's children's time once the engine is closed", async () => {
+    const childSeconds = () => {
+      const f = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+      return (Number(f[13]) + Number(f[14])) / 100;
+    };
+    const folder = tempDir('sim-');
+    const before = childSeconds();
+    await withSimulator(standIn(folder), async (e) => {
+      for (let k = 0; k < 2; k++) await e.run({ netlist: `burn ${k}\n.op\n.end\n`, label: 'burn' }).catch(() => undefined);
+    });
+    // What each stand-in run says it spent (the shell's `times`: user and system, e.g. "0m0.25s 0m0.01s").
+    const spent = readdirSync(folder)
+      .filter((f) => f.startsWith('times.'))
+      .map((f) => readFileSync(join(folder, f), 'utf8').split('\n')[0].split(' ').reduce((t, x) => t + Number(/(\d+)m([\d.]+)s/.exec(x)![1]) * 60 + Number(/(\d+)m([\d.]+)s/.exec(x)![2]), 0));
+    expect(spent).toHaveLength(2);
+    const total = spent.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(0.1);
+    expect(childSeconds() - before).toBeGreaterThan(0.9 * total);
+  }, 60_000);
 });
 
 describe('raw parser', () => {
