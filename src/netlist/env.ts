@@ -48,5 +48,5 @@ function template(name: string): Handlebars.TemplateDelegate {
 export function render(name: string, data: object, partials: Record<string, string> = {}): string {
   const overrides = Object.fromEntries(Object.entries(partials).map(([p, file]) => [p, template(file)]));
   // Collapse runs of blank lines left by block helpers; keep one trailing newline.
-  return template(name)(data, { partials: overrides }).replace(/\n{3,}/g, '\n\n').replace(/\s*$/, '\n');
+  return template(name)(data, { partials: overrides }).replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }

@@ -78,5 +78,6 @@ export function diagnose(messages: string[], job: SimJob, failDir?: string): Net
 
 /** A deck must hold exactly one analysis: both engines return the first plot only. */
 export function countAnalyses(netlist: string): number {
-  return netlist.split('\n').filter((l) => /^\s*\.(op|dc|tran|ac|noise|tf|sens|pz|disto)\b/i.test(l)).length;
+  // One scan of the text (an MNIST layer's deck is megabytes): a line's start, its leading blanks, then the analysis.
+  return netlist.match(/(?:^|\n)[^\S\n]*\.(op|dc|tran|ac|noise|tf|sens|pz|disto)\b/gi)?.length ?? 0;
 }

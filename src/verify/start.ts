@@ -237,8 +237,8 @@ export function cellTerminals(design: Design, cell: 'soma' | 'synapse'): Termina
   return t;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
+const median = (xs: ArrayLike<number>) => {
+  const s = Float64Array.from(xs).sort(); // numeric order (a typed array's default)
   const h = s.length >> 1;
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 };
@@ -254,7 +254,7 @@ export function deviceBiases(terminals: Terminals, volts: (node: string) => Arra
   const at = new Map<string, number>();
   const v = (node: string) => {
     let x = at.get(node);
-    if (x === undefined) at.set(node, (x = median(Array.from(volts(node)))));
+    if (x === undefined) at.set(node, (x = median(volts(node))));
     return x;
   };
   const out: Record<string, { vds: number; vgs: number; vbs: number }> = {};
