@@ -8,9 +8,16 @@
  * Protocol: one tab-separated request line per run (id, working folder, SPICE_SCRIPTS, stdout
  * file, stderr file, binary, arguments); the shell answers `pid <id> <pid>` once the process
  * runs and `done <id> <exit code>` when it has ended (128 + the signal when killed).
+ *
+ * The shell leads a process group of its own (detached), which its runs join, and a folder in
+ * the process's scratch folder names that group: a process that exits (a stopped study) kills
+ * the group, so no simulator outlives it, even one whose pid has not come back yet.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { processScratch, recordChild } from '../util/scratch.js';
 
 const SCRIPT = `
 tab=$(printf '\\t')
@@ -37,8 +44,6 @@ export interface LaunchRequest {
   /** Exactly four arguments (`-b -r <raw> <deck>`). */
   args: readonly [string, string, string, string];
   timeoutMs: number;
-  /** Called with the process id as soon as it runs. */
-  onPid?: (pid: number) => void;
 }
 
 export interface LaunchResult {
@@ -62,6 +67,8 @@ export function launchable(req: Pick<LaunchRequest, 'cwd' | 'scripts' | 'stdoutF
 
 export class Launcher {
   private shell?: ChildProcessWithoutNullStreams;
+  /** The folder (in the scratch folder) naming the shell's process group, removed once it has exited. */
+  private home?: string;
   private pending = new Map<number, Pending>();
   private next = 1;
 
@@ -100,8 +107,18 @@ export class Launcher {
     await exited;
   }
 
+  /** The folder naming the shell's group goes once the shell has exited. */
+  private forget(home: string): void {
+    rmSync(home, { recursive: true, force: true });
+    if (this.home === home) this.home = undefined;
+  }
+
   private start(): ChildProcessWithoutNullStreams {
-    const shell = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const home = (this.home = mkdtempSync(join(processScratch(), 'launcher-')));
+    const shell = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    recordChild(home, shell.pid, true);
+    shell.on('exit', () => this.forget(home));
+    shell.stdin.on('error', () => undefined); // a shell that has ended: its 'exit' rejects the runs
     (shell.stderr as unknown as { unref?: () => void }).unref?.();
     createInterface({ input: shell.stdout }).on('line', (line) => this.answer(line));
     shell.stderr.resume();
@@ -126,7 +143,6 @@ export class Launcher {
     const n = Number(value);
     if (kind === 'pid') {
       p.pid = n;
-      p.req.onPid?.(n);
       p.timer = setTimeout(() => {
         p.timedOut = true;
         kill(n, 'SIGTERM');

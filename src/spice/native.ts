@@ -4,7 +4,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { CodesignError, NetlistError, SimTimeoutError, SimulatorMissingError } from '../util/errors.js';
-import { writeFileAtomic } from '../util/fs.js';
 import { sha256 } from '../util/hash.js';
 import { processScratch, recordChild } from '../util/scratch.js';
 import { countAnalyses, diagnose, saveFailedNetlist } from './diagnose.js';
@@ -130,7 +129,9 @@ export class NativeEngine implements Engine {
       const trimmed = this.trimmer?.rewrite(job.netlist, (this.trimDir ??= mkdtempSync(join(processScratch(), 'models-'))));
       for (const f of trimmed?.files ?? []) {
         let written = this.trimWritten.get(f.name);
-        if (!written) this.trimWritten.set(f.name, (written = writeFileAtomic(join(this.trimDir!, f.name), f.text)));
+        // A plain write into the engine's own folder (runs wait for it): unlike writeFileAtomic it never makes folders, so it
+        // cannot bring back a scratch folder a stopped process is removing.
+        if (!written) this.trimWritten.set(f.name, (written = writeFile(join(this.trimDir!, f.name), f.text)));
         await written;
       }
       await writeFile(deck, trimmed?.deck ?? job.netlist);
@@ -164,7 +165,7 @@ export class NativeEngine implements Engine {
   private async launch(dir: string, raw: string, deck: string, timeoutMs: number): Promise<{ stdout: string; stderr: string; exitCode: number | undefined; timedOut: boolean; missing: boolean }> {
     const req = { cwd: this.opts.modelDir, scripts: dir, stdoutFile: join(dir, 'stdout.txt'), stderrFile: join(dir, 'stderr.txt'), binary: this.binary, args: ['-b', '-r', raw, deck] as const };
     if (launchable(req)) {
-      const r = await (this.launcher ??= new Launcher()).run({ ...req, timeoutMs, onPid: (pid) => recordChild(dir, pid) });
+      const r = await (this.launcher ??= new Launcher()).run({ ...req, timeoutMs });
       const [stdout, stderr] = await Promise.all([readFile(req.stdoutFile, 'utf8'), readFile(req.stderrFile, 'utf8')]);
       return { stdout, stderr, exitCode: r.exitCode, timedOut: r.timedOut, missing: r.exitCode === 127 && !stdout };
     }

@@ -9,16 +9,20 @@
  *
  * A simulator started by a worker thread outlives the process (its exit hooks do not run), and
  * went on writing into the folder being removed (a stopped study left it behind now and then).
- * So a run folder names its simulator process (recordChild), and the exit hook kills those
- * still running before it removes the folder.
+ * So a run folder names its simulator process (recordChild), or a launcher's folder its process
+ * group (the shell that starts an engine's simulators, and they), and the exit hook kills those
+ * still running, then moves the folder aside (what a worker thread creates in it after that
+ * fails) and removes it.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const VAR = 'CODESIGN_SCRATCH';
 /** The file of a run folder that names its process (recordChild). */
 export const PID_FILE = 'child.pid';
+/** The file of a folder that names a process group (recordChild with `group`): a simulator launcher and its runs. */
+export const GROUP_FILE = 'group.pid';
 let own: string | undefined;
 
 /** This process's scratch folder (made on first use; removed at exit by the thread that made it). */
@@ -33,7 +37,16 @@ export function processScratch(): string {
   process.once('exit', () => {
     try {
       stopChildren(dir);
-      rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+      // Worker threads run on while this hook does, and one could still make a folder or write a
+      // file into the folder being removed. Moved aside first, the folder is gone by its name:
+      // what they start after this fails (their process is ending), what is left goes with it.
+      let doomed = dir;
+      try {
+        renameSync(dir, (doomed = `${dir}.exiting`));
+      } catch {
+        doomed = dir;
+      }
+      rmSync(doomed, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
     } catch {
       // An exit hook must not throw; what is left is in the system's temporary folder.
     }
@@ -41,31 +54,33 @@ export function processScratch(): string {
   return dir;
 }
 
-/** Notes the process a run folder (a folder directly in the scratch folder) is for, so that an exit stops it. */
-export function recordChild(runDir: string, pid: number | undefined): void {
-  if (pid !== undefined) writeFileSync(join(runDir, PID_FILE), String(pid));
+/**
+ * Notes the process a run folder (a folder directly in the scratch folder) is for, so that an
+ * exit stops it; `group`: the process leads a process group (a detached launcher shell), and
+ * the whole group is stopped.
+ */
+export function recordChild(runDir: string, pid: number | undefined, group = false): void {
+  if (pid !== undefined) writeFileSync(join(runDir, group ? GROUP_FILE : PID_FILE), String(pid));
 }
 
-/** The parent's id of a process (the fourth field of /proc/<pid>/stat). */
-const parentOf = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
-
-/** Kills the recorded processes that are still this process's descendants (a simulator is a grandchild through the launcher shell). */
+/** Kills the recorded processes (and groups) that are still this process's children. */
 function stopChildren(dir: string): void {
   for (const entry of readdirSync(dir)) {
-    let pid: number;
-    try {
-      pid = Number(readFileSync(join(dir, entry, PID_FILE), 'utf8'));
-      // A number reused since by another process is not ours.
-      let ancestor = pid;
-      for (let k = 0; k < 3 && ancestor > 1 && ancestor !== process.pid; k++) ancestor = parentOf(ancestor);
-      if (ancestor !== process.pid) continue;
-    } catch {
-      continue; // no record, or the process has ended (or no /proc)
-    }
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // ended meanwhile
+    for (const [file, target] of [[PID_FILE, 1], [GROUP_FILE, -1]] as const) {
+      let pid: number;
+      try {
+        pid = Number(readFileSync(join(dir, entry, file), 'utf8'));
+        // The fourth field of /proc/<pid>/stat is the parent's id: a number reused since is not ours.
+        const parent = Number(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+        if (parent !== process.pid) continue;
+      } catch {
+        continue; // no record, or the process has ended (or no /proc)
+      }
+      try {
+        process.kill(target * pid, 'SIGKILL');
+      } catch {
+        // ended meanwhile
+      }
     }
   }
 }

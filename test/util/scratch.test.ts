@@ -10,7 +10,7 @@ describe('process scratch folder', () => {
     const tmp = tempDir('scratch-test-');
     // A simulator that never ends (this test is about processes, not circuits): it follows its deck.
     const binary = join(tempDir('scratch-bin-'), 'slow-sim');
-    writeFileSync(binary, '#!/bin/sh\nif [ "$1" = -v ]; then echo "ngspice-39 (stand-in)"; exit 0; fi\nexec tail -f "$4"\n');
+    writeFileSync(binary, '#!/bin/sh\nif [ "$1" = -v ]; then echo "ngspice-39 (stand-in)"; exit 0; fi\ntouch "$4.started"\nexec tail -f "$4"\n');
     chmodSync(binary, 0o755);
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/util/fixtures/stray-child.ts', binary], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' });
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
