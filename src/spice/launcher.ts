@@ -52,7 +52,7 @@ export interface LaunchResult {
 }
 
 interface Pending {
-  req: LaunchRequest;
+  timeoutMs: number;
   pid?: number;
   timedOut: boolean;
   timer?: NodeJS.Timeout;
@@ -67,8 +67,6 @@ export function launchable(req: Pick<LaunchRequest, 'cwd' | 'scripts' | 'stdoutF
 
 export class Launcher {
   private shell?: ChildProcessWithoutNullStreams;
-  /** The folder (in the scratch folder) naming the shell's process group, removed once it has exited. */
-  private home?: string;
   private pending = new Map<number, Pending>();
   private next = 1;
 
@@ -76,7 +74,7 @@ export class Launcher {
     const shell = (this.shell ??= this.start());
     const id = this.next++;
     return new Promise<LaunchResult>((resolve, reject) => {
-      const p: Pending = { req, timedOut: false, resolve, reject };
+      const p: Pending = { timeoutMs: req.timeoutMs, timedOut: false, resolve, reject };
       this.pending.set(id, p);
       this.hold();
       shell.stdin.write([id, req.cwd, req.scripts, req.stdoutFile, req.stderrFile, req.binary, ...req.args].join('\t') + '\n');
@@ -107,17 +105,11 @@ export class Launcher {
     await exited;
   }
 
-  /** The folder naming the shell's group goes once the shell has exited. */
-  private forget(home: string): void {
-    rmSync(home, { recursive: true, force: true });
-    if (this.home === home) this.home = undefined;
-  }
-
   private start(): ChildProcessWithoutNullStreams {
-    const home = (this.home = mkdtempSync(join(processScratch(), 'launcher-')));
+    // The folder naming the shell's process group (for the exit hook) goes once the shell has exited.
+    const home = mkdtempSync(join(processScratch(), 'launcher-'));
     const shell = spawn('/bin/sh', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     recordChild(home, shell.pid, true);
-    shell.on('exit', () => this.forget(home));
     shell.stdin.on('error', () => undefined); // a shell that has ended: its 'exit' rejects the runs
     (shell.stderr as unknown as { unref?: () => void }).unref?.();
     createInterface({ input: shell.stdout }).on('line', (line) => this.answer(line));
@@ -131,7 +123,10 @@ export class Launcher {
       }
     };
     shell.on('error', (e) => fail(`could not run: ${e.message}`));
-    shell.on('exit', (code, signal) => fail(`ended (${signal ?? code}) with runs still going`));
+    shell.on('exit', (code, signal) => {
+      rmSync(home, { recursive: true, force: true });
+      fail(`ended (${signal ?? code}) with runs still going`);
+    });
     return shell;
   }
 
@@ -147,7 +142,7 @@ export class Launcher {
         p.timedOut = true;
         kill(n, 'SIGTERM');
         setTimeout(() => kill(n, 'SIGKILL'), 2000).unref();
-      }, p.req.timeoutMs);
+      }, p.timeoutMs);
       p.timer.unref();
     } else if (kind === 'done') {
       clearTimeout(p.timer);
